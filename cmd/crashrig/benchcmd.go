@@ -1,0 +1,46 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/crashrig/crashrig/internal/bench"
+	"github.com/crashrig/crashrig/internal/xdg"
+)
+
+func newBenchCmd(stdout, stderr io.Writer) *cobra.Command {
+	o := bench.Options{}
+	c := &cobra.Command{
+		Use:   "bench -k KERNEL [-n PAIRS] [-d DURATION] [--smp N]",
+		Short: "measure crashrig against the seed story's raw qemu+busybox method, side by side",
+		Long: `Boot the same kernel and reproducer (go20427 for DURATION) alternately with the seed
+story's method (busybox init.sh printing "Starting test now..." / "Test exited with
+status N after S seconds", the story's qemu flags under TCG) and with crashrig run,
+and print medians: wall time per run and its ratio, the delay from the kernel
+starting /init to the reproducer starting, and from a crash line to the verdict.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Kernel == "" {
+				return usageErr("no kernel: give -k PATH")
+			}
+			o.CacheDir = xdg.CacheDir()
+			o.LogDir = xdg.StateDir() + "/logs"
+			o.Logf = func(f string, a ...any) { fmt.Fprintf(stderr, "crashrig: "+f+"\n", a...) }
+			rep, err := bench.Run(cmd.Context(), o)
+			if err != nil {
+				return &exitError{code: exitInfra, err: err}
+			}
+			rep.Write(stdout)
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&o.Kernel, "kernel", "k", "", "kernel image")
+	c.Flags().IntVarP(&o.Runs, "pairs", "n", 5, "pairs of runs")
+	c.Flags().DurationVarP(&o.Duration, "duration", "d", 5*time.Second, "reproducer run length")
+	c.Flags().IntVar(&o.SMP, "smp", 2, "vCPUs for both methods")
+	c.Flags().StringVar(&o.Busybox, "busybox", "/bin/busybox", "static busybox for the seed method's image")
+	return c
+}

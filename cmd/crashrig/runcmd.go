@@ -1,0 +1,176 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/crashrig/crashrig/internal/image"
+	"github.com/crashrig/crashrig/internal/run"
+	"github.com/crashrig/crashrig/internal/verdict"
+)
+
+// runFlags are the flags of every command that boots guests.
+type runFlags struct {
+	opts     run.Options
+	repro    string
+	env      []string
+	jsonOut  bool
+	verbose  bool
+	qemuArgs []string
+}
+
+func (f *runFlags) register(c *cobra.Command) {
+	fl := c.Flags()
+	o := &f.opts
+	fl.StringVarP(&o.Kernel, "kernel", "k", "", "kernel image (bzImage) to boot")
+	fl.StringVarP(&f.repro, "repro", "r", "go20427", "reproducer: a built-in name (crashrig reproducers) or a static x86-64 program")
+	fl.DurationVarP(&o.Duration, "duration", "d", 30*time.Second, "how long each reproducer run lasts (0: until it exits)")
+	fl.IntVar(&o.Iterations, "iterations", 1, "reproducer runs per boot")
+	fl.IntVar(&o.SMP, "smp", 2, "vCPUs")
+	fl.IntVarP(&o.Memory, "memory", "m", 512, "guest memory in MiB")
+	fl.StringVar(&o.Accel, "accel", "auto", "accelerator: auto (KVM if it really works here, else TCG), kvm or tcg")
+	fl.StringVar(&o.TCGThread, "tcg-thread", "multi", "TCG threading: multi (vCPUs run at once) or single (hides races)")
+	fl.StringVar(&o.Append, "append", "", "words added to the kernel command line")
+	fl.StringVar(&o.Cmdline, "cmdline", "", "replace crashrig's default kernel command line ("+run.DefaultCmdline+")")
+	fl.StringArrayVar(&f.qemuArgs, "qemu-arg", nil, "extra qemu argument (repeatable)")
+	fl.StringVar(&o.QemuBinary, "qemu", "", "qemu binary (default qemu-system-x86_64 from PATH)")
+	fl.StringArrayVar(&f.env, "env", nil, "K=V for the reproducer's environment (repeatable), e.g. GOMAXPROCS=1")
+	fl.DurationVar(&o.Grace, "grace", 3*time.Second, "after a crash line, wait this long at most for the rest of the report")
+	fl.DurationVar(&o.HangTimeout, "hang-timeout", 15*time.Second, "no heartbeat from the guest for this long is a hang")
+	fl.DurationVar(&o.BootTimeout, "boot-timeout", 60*time.Second, "the reproducer must start within this long")
+	fl.StringVar(&o.LogDir, "log-dir", "", "where console logs go (default $XDG_STATE_HOME/crashrig/logs)")
+	fl.StringVar(&o.Initramfs, "initramfs", "", "boot this initramfs instead of building one (it must carry crashrig's /init)")
+	fl.BoolVar(&f.jsonOut, "json", false, "print the result as one JSON object")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also print the crash report and the qemu command line")
+}
+
+// options turns the flags and the words after -- into run options.
+func (f *runFlags) options(args []string, stderr io.Writer) (run.Options, error) {
+	o := f.opts
+	for _, e := range f.env {
+		if !strings.Contains(e, "=") {
+			return o, usageErr("--env %q: want KEY=VALUE", e)
+		}
+	}
+	o.Env = f.env
+	o.QemuArgs = f.qemuArgs
+	repro, err := image.ResolveRepro(f.repro, args)
+	if err != nil {
+		return o, &exitError{code: exitUsage, err: err}
+	}
+	o.Repro = repro
+	o.Logf = func(format string, a ...any) { fmt.Fprintf(stderr, "crashrig: "+format+"\n", a...) }
+	return o, nil
+}
+
+func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
+	f := &runFlags{}
+	c := &cobra.Command{
+		Use:   "run -k KERNEL [-r REPRO] [flags] [-- REPRO-ARGS...]",
+		Short: "boot a kernel with a reproducer and report the verdict",
+		Long: `Boot KERNEL under qemu with a minimal initramfs holding the reproducer, watch the
+serial console and report the verdict: crash, pass, hang, boot-fail or infra-fail.
+
+Exit status: 0 pass, 1 crash, 2 bad input or usage, 3 hang, 4 boot-fail,
+5 infra-fail (a host-side failure; never blamed on the kernel), 130 interrupted.`,
+		Example: `  crashrig run -k /boot/vmlinuz-6.1.0-xx -r go20427 -d 60s
+  crashrig run -k bzImage -r ./mybin --json -- -iterations 1000
+  crashrig run -k bzImage -r clockstorm --env GOMAXPROCS=1 --smp 4`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o, err := f.options(args, stderr)
+			if err != nil {
+				return err
+			}
+			return runOnce(cmd, o, f, stdout)
+		},
+	}
+	f.register(c)
+	return c
+}
+
+func runOnce(cmd *cobra.Command, o run.Options, f *runFlags, stdout io.Writer) error {
+	if o.Kernel == "" {
+		return usageErr("no kernel: give -k PATH (scripts/fetch-test-kernel prints one)")
+	}
+	res, err := run.Run(cmd.Context(), o)
+	if err != nil {
+		if run.IsInput(err) {
+			return &exitError{code: exitUsage, err: err}
+		}
+		return &exitError{code: exitInfra, err: err}
+	}
+	if f.jsonOut {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	} else {
+		printResult(stdout, res, f.verbose)
+	}
+	if code := res.Verdict.ExitCode(); code != 0 {
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+// printResult shows one run on one screen.
+func printResult(w io.Writer, r *run.Result, verbose bool) {
+	row := func(k, format string, a ...any) { fmt.Fprintf(w, "%-14s %s\n", k, fmt.Sprintf(format, a...)) }
+	row("verdict", "%s", r.Verdict)
+	if r.Title != "" {
+		row("title", "%s", r.Title)
+	}
+	if r.Kind != "" {
+		row("kind", "%s", r.Kind)
+	}
+	if r.Corrupted {
+		row("corrupted", "yes: the report was damaged, the title may be wrong")
+	}
+	if r.Verdict == verdict.Crash {
+		row("time to crash", "%.3fs (guest clock from reproducer start; host %.3fs)", r.TimeToCrash, r.HostTTC)
+	}
+	if r.Reason != "" {
+		row("why", "%s", r.Reason)
+	}
+	if r.Hint != "" {
+		row("hint", "%s", r.Hint)
+	}
+	if len(r.Iterations) > 1 {
+		n := map[verdict.Verdict]int{}
+		for _, it := range r.Iterations {
+			n[it.Verdict]++
+		}
+		row("iterations", "%d: %d pass, %d crash, %d other", len(r.Iterations), n[verdict.Pass], n[verdict.Crash],
+			len(r.Iterations)-n[verdict.Pass]-n[verdict.Crash])
+	}
+	if r.BootHost > 0 {
+		row("boot", "%.2fs to /init (guest uptime %.2fs)", r.BootHost, r.BootGuest)
+	}
+	row("wall", "%.2fs", r.Wall)
+	accel := r.Accel
+	if r.AccelNote != "" {
+		accel += " — " + r.AccelNote
+	}
+	row("accel", "%s", accel)
+	row("kernel", "%s (%s, sha256 %.12s)", r.Kernel.Path, r.Kernel.Release, r.Kernel.SHA256)
+	row("reproducer", "%s", strings.TrimSpace(r.Reproducer+" "+strings.Join(r.ReproArgs, " ")))
+	for _, in := range r.Info {
+		row("  "+in.Key, "%s", in.Value)
+	}
+	if len(r.Secondary) > 0 {
+		row("also", "%s", strings.Join(r.Secondary, "; "))
+	}
+	row("log", "%s", r.Log)
+	if verbose {
+		row("qemu", "%s", r.QemuShell)
+		if r.Text != "" {
+			fmt.Fprintf(w, "\n%s", r.Text)
+		}
+	}
+}

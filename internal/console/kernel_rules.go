@@ -1,0 +1,310 @@
+package console
+
+import "regexp"
+
+// A rule says how a kernel crash starts and how it is titled. rules is
+// ordered: the first rule whose header occurs in a line (and is not
+// suppressed there) wins.
+type rule struct {
+	header   string           // substring that starts a report
+	suppress []*regexp.Regexp // the line is no crash start after all
+	family   string
+	// glue says how the header relates to a report already open in the
+	// same context: gNone starts a new report, gOops continues an open one
+	// when it closely follows it ("Oops: 0000" after "BUG: unable to
+	// handle"), gPanic continues an open or just-ended kernel report
+	// ("Kernel panic - not syncing: Fatal exception" after an oops).
+	glue    glue
+	formats []*format
+}
+
+type glue int
+
+const (
+	gNone glue = iota
+	gOops
+	gPanic
+)
+
+// A format titles a report whose header text (from the header on)
+// matches re. The title may use {1}, {2}, ... for re's captures followed
+// by more's, and {frame} for the guilty frame found in the stack parts.
+type format struct {
+	re      *regexp.Regexp
+	more    *regexp.Regexp // must match a later line of the report (captures appended)
+	title   string
+	alt     []string
+	stack   []part   // where to look for the guilty frame, in order
+	skip    []string // frames to skip besides the common ones (see frames.go)
+	fn      int      // capture holding a function named in the header (part pHeader)
+	corrupt string   // the format itself means a broken report
+	family  string   // overrides the rule's family
+	extract extractor
+	// strict formats count as a crash start only on a line with a kernel
+	// prefix or right after a "-----"/"=====" banner: user programs print
+	// "WARNING: ..." too.
+	strict bool
+}
+
+// A part is one place a guilty frame may come from.
+type part int
+
+const (
+	pHeader part = iota // the function named in the header line (format.fn)
+	pRIP                // the faulting instruction: "RIP: 0010:f+0x1/0x2", "pc : f+..."
+	pTrace              // the first call trace after the header
+	pAt                 // lockdep's "at: f+0x1/0x2" lines
+	pLeak               // kmemleak's "backtrace:" frames
+)
+
+type extractor int
+
+const (
+	exNone  extractor = iota
+	exStall           // loops: take the frame before a dispatch anchor
+	exHang            // hung tasks: group rtnl_lock and synchronize_rcu waiters
+)
+
+func re(s string) *regexp.Regexp { return regexp.MustCompile(s) }
+
+// stackRT is the usual stack for an oops with registers: the faulting
+// function, then the call trace.
+var stackRT = []part{pRIP, pTrace}
+
+var rules = []*rule{
+	{
+		header: "BUG:",
+		suppress: []*regexp.Regexp{
+			re(`[A-Za-z0-9_]BUG:`), // ODEBUG:, DEBUG:, XFS_BUG:
+			re(`BUG: no syscalls can create resource`),
+		},
+		family:  "kernel-bug",
+		formats: bugFormats,
+	},
+	{
+		header: "WARNING:",
+		suppress: []*regexp.Regexp{
+			re(`[A-Za-z0-9_]WARNING:`),
+			re(`WARNING: /etc/ssh/moduli does not exist`),
+			re(`WARNING: workqueue cpumask: online intersect > possible intersect`),
+			re(`WARNING: [Tt]he mand mount option`),
+			re(`WARNING: terminal is not fully functional`),
+			re(`WARNING: Unsupported flag value`),
+			re(`WARNING: (?:The )?[A-Za-z0-9]+ (?:V[0-9] )?format is deprecated`),
+		},
+		family:  "kernel-warning",
+		formats: warningFormats,
+	},
+	{
+		header: "INFO:",
+		suppress: []*regexp.Regexp{
+			re(`[A-Za-z0-9_]INFO:`),
+			re(`INFO: lockdep is turned off`),
+			re(`INFO: Stall ended before state dump start`),
+			re(`INFO: NMI handler`),
+			re(`INFO: recovery required on readonly filesystem`),
+			re(`(?:handler|interrupt).*took too long`),
+			re(`INFO: (?:Slab|Object|Allocated in|Freed in|Freelist|Padding) `),
+		},
+		family:  "kernel-info",
+		formats: infoFormats,
+	},
+	{
+		header: "Unable to handle kernel",
+		family: "kernel-oops",
+		formats: []*format{
+			{re: re(`^Unable to handle kernel (NULL pointer dereference|paging request|execute from non-executable memory|write to read-only memory|access to user memory)`),
+				title: "Unable to handle kernel {1} in {frame}", stack: stackRT},
+			{re: re(`^Unable to handle kernel ([a-zA-Z -]+?) at`), title: "Unable to handle kernel {1} in {frame}", stack: stackRT},
+		},
+	},
+	{
+		header: "general protection fault",
+		suppress: []*regexp.Regexp{
+			// A user-space trap reported by the kernel, not an oops:
+			// "traps: prog[123] general protection fault ip:... error:0 in prog[...]".
+			re(`general protection fault.* error:\s*-?[0-9a-fx]+ in `),
+			re(`general protection fault ip:`),
+		},
+		family: "kernel-oops",
+		formats: []*format{
+			{re: re(`^general protection fault`), title: "general protection fault in {frame}", stack: stackRT},
+		},
+	},
+	{
+		header: "stack segment: ",
+		family: "kernel-oops",
+		formats: []*format{
+			{re: re(`^stack segment: `), title: "stack segment fault in {frame}", stack: stackRT},
+		},
+	},
+	{
+		header: "PANIC: double fault",
+		family: "kernel-oops",
+		glue:   gOops,
+		formats: []*format{
+			{re: re(`^PANIC: double fault`), title: "PANIC: double fault in {frame}", stack: []part{pRIP}},
+		},
+	},
+	{
+		header: "kernel BUG",
+		family: "kernel-bug",
+		formats: []*format{
+			{re: re(`^kernel BUG at mm/usercopy\.c`), title: "BUG: bad usercopy in {frame}", stack: []part{pTrace},
+				skip: []string{"usercopy*", "__check*", "check_*object*", "*copy_to_user*", "*copy_from_user*", "__copy_*"}},
+			{re: re(`^kernel BUG at lib/list_debug\.c`), title: "BUG: corrupted list in {frame}", stack: stackRT,
+				skip: []string{"__list_*", "list_*", "hlist_*"}},
+			{re: re(`^kernel BUG at `), title: "kernel BUG in {frame}", stack: stackRT},
+			{re: re(`^kernel BUG`), title: "kernel BUG in {frame}", stack: stackRT},
+		},
+	},
+	{
+		header: "Kernel BUG",
+		family: "kernel-bug",
+		formats: []*format{
+			{re: re(`^Kernel BUG`), title: "kernel BUG in {frame}", stack: stackRT},
+		},
+	},
+	{
+		header: "BUG kmalloc-",
+		family: "kernel-memory",
+		formats: []*format{
+			{re: re(`^BUG kmalloc-[0-9a-z-]+ \([^)]*\): (Object already free|Redzone overwritten|Poison overwritten|Object padding overwritten|Freepointer corrupt|Wrong object count|Padding overwritten|Left Redzone overwritten|Invalid object pointer)`),
+				title: "BUG: {1}"},
+			{re: re(`^BUG kmalloc-[0-9a-z-]+ \([^)]*\): ([^0-9]*)`), title: "BUG: {1}"},
+		},
+	},
+	{
+		header: "divide error:",
+		family: "kernel-oops",
+		formats: []*format{
+			{re: re(`^divide error:`), title: "divide error in {frame}", stack: stackRT},
+		},
+	},
+	{
+		header: "divide_error:",
+		family: "kernel-oops",
+		formats: []*format{
+			{re: re(`^divide_error:`), title: "divide error in {frame}", stack: stackRT},
+		},
+	},
+	{
+		header: "invalid opcode:",
+		family: "kernel-oops",
+		glue:   gOops,
+		formats: []*format{
+			{re: re(`^invalid opcode:`), title: "invalid opcode in {frame}", stack: stackRT},
+		},
+	},
+	{
+		header: "UBSAN:",
+		family: "kernel-ubsan",
+		formats: []*format{
+			{re: re(`^UBSAN: Undefined behaviour in`), title: "UBSAN: undefined-behaviour in {frame}", stack: []part{pTrace},
+				skip: []string{"*ubsan*", "*overflow*"}},
+			{re: re(`^UBSAN: ([a-z0-9-]+) in`), title: "UBSAN: {1} in {frame}", stack: []part{pTrace},
+				skip: []string{"*ubsan*", "*overflow*"}},
+			{re: re(`^UBSAN: ([a-z0-9-]+)`), title: "UBSAN: {1} in {frame}", stack: []part{pTrace},
+				skip: []string{"*ubsan*", "*overflow*"}},
+		},
+	},
+	{
+		header: "Oops",
+		suppress: []*regexp.Regexp{
+			re(`[A-Za-z0-9_]Oops`),
+			re(`Oops[A-Za-z]`),
+		},
+		family: "kernel-oops",
+		glue:   gOops,
+		formats: []*format{
+			{re: re(`^Oops: (general protection fault|invalid opcode|divide error|stack segment)`),
+				title: "{1} in {frame}", stack: stackRT},
+			{re: re(`^Oops(?: - |: |\[)`), title: "Oops in {frame}", stack: stackRT},
+		},
+	},
+	{
+		header: "Internal error:",
+		family: "kernel-oops",
+		glue:   gOops,
+		formats: []*format{
+			{re: re(`^Internal error: ([A-Za-z ]+?):? [0-9a-f]+ \[`), title: "Internal error in {frame}", stack: stackRT},
+			{re: re(`^Internal error:`), title: "Internal error in {frame}", stack: stackRT},
+		},
+	},
+	{
+		header: "Kernel panic",
+		suppress: []*regexp.Regexp{
+			re(`---\[ end Kernel panic`),
+		},
+		family:  "kernel-panic",
+		glue:    gPanic,
+		formats: panicFormats,
+	},
+	{
+		header: "Watchdog detected hard LOCKUP",
+		family: "kernel-hang",
+		formats: []*format{
+			{re: re(`^Watchdog detected hard LOCKUP`), title: "watchdog: hard lockup in {frame}", stack: stackRT, extract: exStall},
+		},
+	},
+	{
+		header: "unregister_netdevice: waiting for",
+		family: "kernel-hang",
+		formats: []*format{
+			{re: re(`^unregister_netdevice: waiting for`), title: "unregister_netdevice: waiting for DEV to become free"},
+		},
+	},
+	{
+		header: "VFS: Busy inodes after unmount",
+		family: "kernel-memory",
+		formats: []*format{
+			{re: re(`^VFS: Busy inodes after unmount`), title: "VFS: Busy inodes after unmount (use-after-free)"},
+		},
+	},
+	{
+		header: "VFS: Close: file count is 0",
+		family: "kernel-memory",
+		formats: []*format{
+			{re: re(`^VFS: Close: file count is 0`), title: "VFS: Close: file count is zero (use-after-free)"},
+		},
+	},
+	{
+		header: "Unhandled fault:",
+		family: "kernel-oops",
+		formats: []*format{
+			{re: re(`^Unhandled fault:`), title: "Unhandled fault in {frame}", stack: stackRT},
+		},
+	},
+	{
+		header: "Alignment trap:",
+		family: "kernel-oops",
+		formats: []*format{
+			{re: re(`^Alignment trap:`), title: "Alignment trap in {frame}", stack: stackRT},
+		},
+	},
+}
+
+var panicFormats = []*format{
+	{re: re(`^Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: ([a-zA-Z_][a-zA-Z0-9_.]*)\+`),
+		title: "kernel panic: stack is corrupted in {frame}", stack: []part{pHeader}, fn: 1},
+	{re: re(`^Kernel panic - not syncing: stack-protector:`),
+		title: "kernel panic: stack is corrupted in {frame}", stack: []part{pTrace}, skip: []string{"*stack_chk*"}},
+	{re: re(`^Kernel panic - not syncing: corrupted stack end detected inside scheduler`),
+		title: "kernel panic: corrupted stack end in {frame}", stack: []part{pTrace},
+		skip: []string{"*schedule*", "retint_kernel"}, extract: exStall},
+	{re: re(`^Kernel panic - not syncing: Attempted to kill init!`), title: "kernel panic: Attempted to kill init!",
+		family: "kernel-init-exit"},
+	{re: re(`^Kernel panic - not syncing: Attempted to kill the idle task!`), title: "kernel panic: Attempted to kill the idle task!"},
+	{re: re(`^Kernel panic - not syncing: Couldn't open N_TTY ldisc`), title: "kernel panic: Couldn't open N_TTY ldisc"},
+	{re: re(`^Kernel panic - not syncing: (Fatal exception(?: in interrupt)?)`), title: "kernel panic: {1}",
+		corrupt: "a consequence of an oops whose header is missing"},
+	{re: re(`^Kernel panic - not syncing: (panic_on_warn set)`), title: "kernel panic: {1}",
+		corrupt: "a consequence of a warning whose header is missing"},
+	{re: re(`^Kernel panic - not syncing: (hung_task: blocked tasks|softlockup: hung tasks)`), title: "kernel panic: {1}",
+		corrupt: "a consequence of a hang report whose header is missing", family: "kernel-hang"},
+	{re: re(`^Kernel panic - not syncing: (VFS: Unable to mount root fs)`), title: "kernel panic: {1}", family: "kernel-boot"},
+	{re: re(`^Kernel panic - not syncing: (No working init found|Requested init \S+ failed)`), title: "kernel panic: {1}", family: "kernel-boot"},
+	{re: re(`^Kernel panic - not syncing: (System is deadlocked on memory|Out of memory)`), title: "kernel panic: {1}", family: "kernel-oom"},
+	{re: re(`^Kernel panic - not syncing: ?(.*)`), title: "kernel panic: {1}"},
+	{re: re(`^Kernel panic(.*)`), title: "kernel panic{1}"},
+}

@@ -1,0 +1,372 @@
+package console
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+const moreWindow = 25 // lines after the header searched by format.more
+
+// kernelReport turns a finished kernel builder into a Report.
+func kernelReport(b *builder) *Report {
+	hdr := b.lines[b.hdr]
+	r := &Report{
+		Kind:          KindKernel,
+		Family:        b.rule.family,
+		Text:          joinLines(b.lines),
+		Start:         b.lines[0].off,
+		End:           b.lines[len(b.lines)-1].end,
+		KernelTime:    hdr.ts,
+		HasKernelTime: hdr.hasTS,
+	}
+	t := kernelTitle(b)
+	r.Title, r.AltTitles, r.CorruptedReason = t.title, t.alts, t.corrupt
+	if t.family != "" {
+		r.Family = t.family
+	}
+	if r.CorruptedReason == "" && hasStamp(hdr.text[b.hdrPos:]) {
+		r.CorruptedReason = "the header line has another line's timestamp merged into it"
+	}
+	r.Corrupted = r.CorruptedReason != ""
+	r.Notes = kernelNotes(b)
+	return r
+}
+
+type titled struct {
+	title   string
+	alts    []string
+	corrupt string
+	family  string
+}
+
+// kernelTitle picks the first format of the rule that fits the report.
+func kernelTitle(b *builder) titled {
+	hdr := b.lines[b.hdr].text[b.hdrPos:]
+	for _, f := range b.rule.formats {
+		m := f.re.FindStringSubmatch(hdr)
+		if m == nil {
+			continue
+		}
+		caps := m[1:]
+		if f.more != nil {
+			mm := b.findMore(f)
+			if mm == nil {
+				continue
+			}
+			caps = append(caps[:len(caps):len(caps)], mm[1:]...)
+		}
+		return applyFormat(b, f, caps)
+	}
+	return titled{title: sanitizeTitle(normalize(hdr))}
+}
+
+func applyFormat(b *builder, f *format, caps []string) titled {
+	t := titled{family: f.family, corrupt: f.corrupt}
+	frame, raw := "", ""
+	if strings.Contains(f.title, "{frame}") || anyFrame(f.alt) {
+		frame = guiltyFrame(b, f, caps)
+		raw = frame
+		frame = syscallName(frame)
+		if frame == "" {
+			frame = "corrupted"
+			if t.corrupt == "" {
+				t.corrupt = "no guilty frame: the stack trace is missing or holds only generic frames"
+			}
+		}
+	}
+	t.title = expand(f.title, caps, frame)
+	for _, a := range f.alt {
+		t.alts = appendNew(t.alts, t.title, expand(a, caps, frame))
+	}
+	if raw != frame && raw != "" {
+		t.alts = appendNew(t.alts, t.title, expand(f.title, caps, raw))
+	}
+	return t
+}
+
+func anyFrame(ss []string) bool {
+	for _, s := range ss {
+		if strings.Contains(s, "{frame}") {
+			return true
+		}
+	}
+	return false
+}
+
+func appendNew(list []string, title, s string) []string {
+	if s == title {
+		return list
+	}
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// expand fills a title template and normalises the result.
+func expand(tmpl string, caps []string, frame string) string {
+	var b strings.Builder
+	for i := 0; i < len(tmpl); i++ {
+		if tmpl[i] != '{' {
+			b.WriteByte(tmpl[i])
+			continue
+		}
+		j := strings.IndexByte(tmpl[i:], '}')
+		if j < 0 {
+			b.WriteString(tmpl[i:])
+			break
+		}
+		key := tmpl[i+1 : i+j]
+		i += j
+		if key == "frame" {
+			b.WriteString(frame)
+			continue
+		}
+		if n, err := strconv.Atoi(key); err == nil && n >= 1 && n <= len(caps) {
+			b.WriteString(caps[n-1])
+		}
+	}
+	return sanitizeTitle(normalize(b.String()))
+}
+
+// findMore searches the lines after the header for f.more.
+func (b *builder) findMore(f *format) []string {
+	for i := b.hdr + 1; i < len(b.lines) && i <= b.hdr+moreWindow; i++ {
+		if m := f.more.FindStringSubmatch(strings.TrimLeft(b.lines[i].text, " ")); m != nil {
+			return m
+		}
+	}
+	return nil
+}
+
+// guiltyFrame walks the format's stack parts in order and returns the
+// first frame that is not a generic helper.
+func guiltyFrame(b *builder, f *format, caps []string) string {
+	skip := func(fn string) bool { return skipFrame(fn, f.skip) }
+	after := b.lines[b.hdr+1:]
+	switch f.extract {
+	case exStall:
+		var frames []string
+		for _, fn := range stallFrames(after) {
+			if !skip(fn) {
+				frames = append(frames, fn)
+			}
+		}
+		return stallFrame(frames)
+	case exHang:
+		return hangFrame(traceFrames(after))
+	}
+	for _, p := range f.stack {
+		for _, fn := range partFrames(p, b, f, caps, after) {
+			if !skip(fn) {
+				return fn
+			}
+		}
+	}
+	return ""
+}
+
+func partFrames(p part, b *builder, f *format, caps []string, after []line) []string {
+	switch p {
+	case pHeader:
+		if f.fn >= 1 && f.fn <= len(caps) {
+			if fn, ok := funcToken(caps[f.fn-1] + "+0x0/0x0"); ok {
+				return []string{fn}
+			}
+		}
+	case pRIP:
+		for _, l := range after {
+			if isStackStart(l.text) {
+				break
+			}
+			if fn, ok := ripFunc(l.text); ok {
+				return []string{fn}
+			}
+		}
+	case pTrace:
+		return traceFrames(after)
+	case pAt:
+		return atFrames(after)
+	case pLeak:
+		for i, l := range after {
+			if strings.Contains(l.text, "backtrace") {
+				return frameRun(after[i+1:])
+			}
+		}
+	}
+	return nil
+}
+
+// traceFrames returns the frames of the first call trace in lines.
+func traceFrames(lines []line) []string {
+	for i, l := range lines {
+		if isStackStart(l.text) {
+			return frameRun(lines[i+1:])
+		}
+	}
+	return nil
+}
+
+// frameRun reads reliable frames until the trace ends.
+func frameRun(lines []line) []string {
+	var out []string
+	misses := 0
+	for _, l := range lines {
+		t := l.text
+		if strings.TrimSpace(t) == "" || isStackStart(t) || strings.Contains(t, "---[ end") ||
+			strings.HasPrefix(t, "Modules linked in") || strings.HasPrefix(t, "Kernel Offset") {
+			break
+		}
+		if fn, ok := ripFunc(t); ok {
+			out = append(out, fn)
+			misses = 0
+			continue
+		}
+		fn, kind := parseFrame(t)
+		switch kind {
+		case goodFrame:
+			out = append(out, fn)
+			misses = 0
+		case badFrame, frameMarker:
+		default:
+			if isRegisterLine(t) {
+				continue
+			}
+			misses++
+			if misses >= 3 {
+				return out
+			}
+		}
+		if len(out) >= 64 {
+			break
+		}
+	}
+	return out
+}
+
+// atFrames returns the functions of lockdep's "at:" lines.
+func atFrames(lines []line) []string {
+	var out []string
+	for i, l := range lines {
+		if i > 80 {
+			break
+		}
+		t := strings.TrimRight(l.text, " ")
+		if strings.HasSuffix(t, " at:") && i+1 < len(lines) {
+			if fn, kind := parseFrame(lines[i+1].text); kind == goodFrame {
+				out = append(out, fn)
+			}
+			continue
+		}
+		if fn, ok := atFunc(t); ok {
+			out = append(out, fn)
+		}
+	}
+	return out
+}
+
+// stallFrames returns the frames of the looping context: from the timer
+// interrupt that caught it (or the NMI backtrace) on, the interrupted
+// RIP and the call trace.
+func stallFrames(lines []line) []string {
+	start := 0
+	for i, l := range lines {
+		if strings.Contains(l.text, "apic_timer_interrupt") || strings.Contains(l.text, "<EOI>") ||
+			strings.Contains(l.text, "el1h_64_irq") || strings.Contains(l.text, "Exception stack") {
+			start = i
+			break
+		}
+	}
+	var out []string
+	for _, l := range lines[start:] {
+		if fn, ok := ripFunc(l.text); ok {
+			out = append(out, fn)
+			break
+		}
+		if isStackStart(l.text) {
+			break
+		}
+	}
+	return append(out, frameRun(lines[start:])...)
+}
+
+// kernelNotes decodes facts worth keeping, such as init's exit status.
+func kernelNotes(b *builder) []string {
+	var notes []string
+	for _, l := range b.lines {
+		i := strings.Index(l.text, "Attempted to kill init! exitcode=")
+		if i < 0 {
+			continue
+		}
+		s := strings.TrimSpace(l.text[i+len("Attempted to kill init! exitcode="):])
+		if sp := strings.IndexByte(s, ' '); sp >= 0 {
+			s = s[:sp]
+		}
+		code, err := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 32)
+		if err != nil {
+			continue
+		}
+		notes = append(notes, describeWaitStatus(uint32(code)))
+	}
+	return notes
+}
+
+// describeWaitStatus explains init's exit code, a wait status: exit
+// status << 8, or the number of the signal that killed it.
+func describeWaitStatus(code uint32) string {
+	sig := code & 0x7f
+	if sig == 0 {
+		st := code >> 8 & 0xff
+		if st == 0 {
+			return "init exited with status 0: it returned normally, a setup problem rather than a crash"
+		}
+		return fmt.Sprintf("init exited with status %d", st)
+	}
+	s := fmt.Sprintf("init was killed by signal %d", sig)
+	if n, ok := signalNames[sig]; ok {
+		s += " (" + n + ")"
+	}
+	if code&0x80 != 0 {
+		s += ", core dumped"
+	}
+	return s
+}
+
+var signalNames = map[uint32]string{
+	1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE",
+	9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM",
+	31: "SIGSYS",
+}
+
+// hasStamp reports whether s holds a kernel "[ sec.usec]" stamp, the sign
+// of two lines merged into one.
+func hasStamp(s string) bool {
+	for i := strings.IndexByte(s, '['); i >= 0; {
+		if _, n := timestamp([]byte(s[i:]), false); n > 0 {
+			return true
+		}
+		j := strings.IndexByte(s[i+1:], '[')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+func joinLines(ls []line) string {
+	n := 0
+	for _, l := range ls {
+		n += len(l.text) + 1
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, l := range ls {
+		b.WriteString(l.text)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}

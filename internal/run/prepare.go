@@ -1,0 +1,215 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/crashrig/crashrig/initramfs"
+	"github.com/crashrig/crashrig/internal/guestbin"
+	"github.com/crashrig/crashrig/internal/image"
+	"github.com/crashrig/crashrig/internal/kernel"
+	"github.com/crashrig/crashrig/internal/xdg"
+	"github.com/crashrig/crashrig/qemu"
+	"github.com/crashrig/crashrig/reproducer/marker"
+)
+
+// DefaultCmdline is the kernel command line crashrig boots with, before
+// the user's --append and the guest's orders. The log level stays at 7:
+// lower levels hide WARNINGs (quiet) or every oops (loglevel=0).
+const DefaultCmdline = "console=ttyS0 panic=-1 loglevel=7 printk.time=1 cryptomgr.notests"
+
+// A Plan is a run prepared once and bootable many times: inputs checked,
+// image built, accelerator chosen.
+type Plan struct {
+	Opts        Options
+	Kernel      kernel.Image
+	Initramfs   string
+	InitramfsID string
+	Qemu        qemu.Config
+	AccelNote   string
+	QemuVersion string
+	kvmBroken   string
+}
+
+func (o Options) withDefaults() Options {
+	if o.Iterations == 0 {
+		o.Iterations = 1
+	}
+	if o.SMP == 0 {
+		o.SMP = 2
+	}
+	if o.Memory == 0 {
+		o.Memory = 512
+	}
+	if o.Accel == "" {
+		o.Accel = "auto"
+	}
+	if o.Grace == 0 {
+		o.Grace = 3 * time.Second
+	}
+	if o.HangTimeout == 0 {
+		o.HangTimeout = 15 * time.Second
+	}
+	if o.BootTimeout == 0 {
+		o.BootTimeout = 60 * time.Second
+	}
+	if o.CacheDir == "" {
+		o.CacheDir = xdg.CacheDir()
+	}
+	if o.LogDir == "" {
+		o.LogDir = filepath.Join(xdg.StateDir(), "logs")
+	}
+	if o.QemuBinary == "" {
+		o.QemuBinary = qemu.DefaultBinary
+	}
+	return o
+}
+
+func (o Options) logf(format string, a ...any) {
+	if o.Logf != nil {
+		o.Logf(format, a...)
+	}
+}
+
+// Prepare checks the inputs and builds what every boot of the run needs.
+// It writes nothing but caches: a bad input leaves no output behind.
+func Prepare(ctx context.Context, o Options) (*Plan, error) {
+	o = o.withDefaults()
+	p := &Plan{Opts: o}
+	if err := p.checkKernel(); err != nil {
+		return nil, err
+	}
+	if o.Accel != "auto" && o.Accel != "kvm" && o.Accel != "tcg" {
+		return nil, fmt.Errorf("%w: --accel %q: want auto, kvm or tcg", ErrInput, o.Accel)
+	}
+	cmdline, err := o.kernelCmdline()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := exec.LookPath(o.QemuBinary); err != nil {
+		return nil, fmt.Errorf("%s not found in PATH (Debian: apt-get install qemu-system-x86)", o.QemuBinary)
+	}
+	if err := p.buildImage(ctx); err != nil {
+		return nil, err
+	}
+	p.Qemu = qemu.Config{Binary: o.QemuBinary, Kernel: p.Kernel.Path, Initrd: p.Initramfs, Append: cmdline,
+		SMP: o.SMP, Memory: o.Memory, TCGThread: o.TCGThread, Extra: o.QemuArgs}
+	p.chooseAccel(ctx)
+	if err := p.Qemu.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInput, err)
+	}
+	if v, err := exec.CommandContext(ctx, o.QemuBinary, "--version").Output(); err == nil {
+		p.QemuVersion, _, _ = strings.Cut(strings.TrimSpace(string(v)), "\n")
+	}
+	return p, nil
+}
+
+func (p *Plan) checkKernel() error {
+	k := p.Opts.Kernel
+	if k == "" {
+		return fmt.Errorf("%w: no kernel image (-k PATH; scripts/fetch-test-kernel fetches Debian's cloud kernel)", ErrInput)
+	}
+	img, err := kernel.Inspect(k)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%w: kernel %s: no such file", ErrInput, k)
+	case err != nil:
+		return fmt.Errorf("%w: kernel %v", ErrInput, err)
+	}
+	if abs, err := filepath.Abs(img.Path); err == nil {
+		img.Path = abs
+	}
+	p.Kernel = img
+	return nil
+}
+
+// kernelCmdline is the default line (or the user's replacement), the
+// user's additions, then the guest's orders.
+func (o Options) kernelCmdline() (string, error) {
+	words := []string{DefaultCmdline}
+	if o.Cmdline != "" {
+		words = []string{o.Cmdline}
+	}
+	if o.Append != "" {
+		words = append(words, o.Append)
+	}
+	all := strings.Join(words, " ")
+	for _, w := range strings.Fields(all) {
+		if w == "quiet" || strings.HasPrefix(w, "loglevel=") && w < "loglevel=5" && len(w) == len("loglevel=5") {
+			o.logf("warning: %q hides kernel WARNINGs or oopses from the console; crashes may go unseen", w)
+		}
+	}
+	orders := []string{"crashrig.run=" + marker.Escape(o.Repro.GuestPath())}
+	if len(o.Repro.Args) > 0 {
+		orders = append(orders, "crashrig.args="+marker.Escape(strings.Join(o.Repro.Args, "\x00")))
+	}
+	if len(o.Env) > 0 {
+		orders = append(orders, "crashrig.env="+marker.Escape(strings.Join(o.Env, "\x00")))
+	}
+	orders = append(orders, fmt.Sprintf("crashrig.d=%g", o.Duration.Seconds()), fmt.Sprintf("crashrig.it=%d", o.Iterations))
+	line := all + " " + strings.Join(orders, " ")
+	// x86's COMMAND_LINE_SIZE.
+	if len(line) > 2047 {
+		return "", fmt.Errorf("%w: kernel command line is %d bytes, x86 allows 2047: shorten --append, the reproducer arguments or --env", ErrInput, len(line))
+	}
+	return line, nil
+}
+
+func (p *Plan) buildImage(ctx context.Context) error {
+	o := p.Opts
+	if o.Initramfs != "" {
+		if _, err := os.Stat(o.Initramfs); err != nil {
+			return fmt.Errorf("%w: initramfs %v", ErrInput, err)
+		}
+		p.Initramfs = o.Initramfs
+		return nil
+	}
+	guest, err := guestbin.Builder{CacheDir: filepath.Join(o.CacheDir, "guest"), Logf: o.Logf}.Path(ctx)
+	if err != nil {
+		return err
+	}
+	spec := image.Spec(image.Options{Guest: guest, Repro: o.Repro})
+	path, hash, err := initramfs.Cache{Dir: filepath.Join(o.CacheDir, "initramfs")}.Build(spec)
+	if err != nil {
+		return err
+	}
+	p.Initramfs, p.InitramfsID = path, hash
+	return nil
+}
+
+// chooseAccel settles --accel auto: KVM when a probe boot shows it really
+// runs guests here, TCG (multi-threaded) otherwise, saying why.
+func (p *Plan) chooseAccel(ctx context.Context) {
+	o := p.Opts
+	switch o.Accel {
+	case "tcg":
+		p.Qemu.Accel = "tcg"
+		return
+	case "kvm":
+		p.Qemu.Accel = "kvm"
+		return
+	}
+	probe := qemu.KVMProbe{Binary: o.QemuBinary, Kernel: p.Kernel.Path,
+		CacheFile: filepath.Join(o.CacheDir, "kvm-probe.json")}
+	v := probe.Run(ctx)
+	if v.Usable {
+		p.Qemu.Accel = "kvm"
+		p.AccelNote = "kvm: " + v.Why
+		return
+	}
+	p.Qemu.Accel = "tcg"
+	p.kvmBroken = v.Why
+	when := "probed now"
+	if v.Cached {
+		when = "probed " + time.Since(v.At).Round(time.Second).String() + " ago"
+	}
+	p.AccelNote = fmt.Sprintf("KVM unusable (%s; %s), using TCG", v.Why, when)
+	o.logf("%s", p.AccelNote)
+}

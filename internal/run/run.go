@@ -1,0 +1,97 @@
+// Package run performs one run: it prepares the image for a reproducer,
+// boots the kernel under qemu, watches the console live (markers, crash
+// reports, heartbeats), stops the guest as soon as the outcome is known,
+// and returns a Result with the verdict and everything needed to replay it.
+//
+// Crashes, hangs and boot failures are outcomes in the Result; an error
+// means crashrig could not do its job (bad input, missing qemu), and errors
+// caused by the user's input wrap ErrInput.
+package run
+
+import (
+	"errors"
+	"time"
+
+	"github.com/crashrig/crashrig/internal/image"
+	"github.com/crashrig/crashrig/internal/kernel"
+	"github.com/crashrig/crashrig/internal/verdict"
+)
+
+// ErrInput marks errors in what the user gave.
+var ErrInput = image.ErrInput
+
+// Options describe one run.
+type Options struct {
+	Kernel      string        // path to a bzImage
+	Repro       image.Repro   // what to run in the guest
+	Duration    time.Duration // each iteration's length (0 = until the reproducer exits)
+	Iterations  int           // reproducer runs in this boot (0 = 1)
+	SMP         int           // vCPUs (0 = 2: races need two)
+	Memory      int           // MiB (0 = 512)
+	Accel       string        // "auto", "kvm" or "tcg" ("" = auto)
+	TCGThread   string        // "multi" or "single" ("" = multi)
+	Append      string        // words added to the default kernel command line
+	Cmdline     string        // replaces the default kernel command line when set
+	QemuArgs    []string      // extra qemu arguments
+	QemuBinary  string        // "" = qemu-system-x86_64
+	Env         []string      // K=V for the reproducer
+	Grace       time.Duration // wait for the rest of a crash report (0 = 3s)
+	HangTimeout time.Duration // no heartbeat for this long is a hang (0 = 20s)
+	BootTimeout time.Duration // the reproducer must start within this (0 = 60s)
+	LogDir      string        // where console logs go ("" = StateDir/logs)
+	CacheDir    string        // guest binaries, images, probes ("" = XDG cache)
+	Initramfs   string        // a ready image to boot instead of building one
+	Logf        func(format string, a ...any)
+}
+
+// A Result is everything known about one run.
+type Result struct {
+	verdict.Outcome
+	ID          string       `json:"id"`
+	Start       time.Time    `json:"start"`
+	Wall        float64      `json:"wall_s"` // host seconds from qemu start to its end
+	Accel       string       `json:"accel"`  // "kvm" or "tcg,thread=multi"…
+	AccelNote   string       `json:"accel_note,omitempty"`
+	Kernel      kernel.Image `json:"kernel"`
+	Reproducer  string       `json:"reproducer"`
+	ReproArgs   []string     `json:"reproducer_args,omitempty"`
+	Duration    float64      `json:"duration_s"`
+	SMP         int          `json:"smp"`
+	Memory      int          `json:"memory_mib"`
+	Cmdline     string       `json:"cmdline"`
+	Initramfs   string       `json:"initramfs"`
+	InitramfsID string       `json:"initramfs_sha256"`
+	QemuArgv    []string     `json:"qemu_argv"`
+	QemuShell   string       `json:"qemu_command"`
+	QemuVersion string       `json:"qemu_version,omitempty"`
+	QemuExit    int          `json:"qemu_exit"`
+	QemuStderr  string       `json:"qemu_stderr,omitempty"`
+	Log         string       `json:"log"`
+	LogBytes    int64        `json:"log_bytes"`
+	LogCapped   bool         `json:"log_capped,omitempty"`
+	Info        []InfoItem   `json:"info,omitempty"` // measurements the reproducer reported
+	Host        string       `json:"host"`
+	Secondary   []string     `json:"secondary_titles,omitempty"`
+	Text        string       `json:"report,omitempty"`
+	Env         []string     `json:"env,omitempty"`
+	Timeline    Timeline     `json:"timeline"`
+}
+
+// An InfoItem is one key=value a reproducer reported with an info marker.
+type InfoItem struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// Timeline holds host-clock instants of the run, in seconds since qemu
+// started (0 = did not happen).
+type Timeline struct {
+	Init       float64 `json:"init_s,omitempty"`
+	Start      float64 `json:"start_s,omitempty"`
+	CrashLine  float64 `json:"crash_line_s,omitempty"`
+	Decided    float64 `json:"decided_s,omitempty"` // when crashrig knew the verdict
+	QemuExited float64 `json:"qemu_exited_s,omitempty"`
+}
+
+// IsInput reports whether err is the user's input's fault.
+func IsInput(err error) bool { return errors.Is(err, ErrInput) }

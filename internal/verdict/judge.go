@@ -1,0 +1,173 @@
+package verdict
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/crashrig/crashrig/internal/console"
+)
+
+type judged struct {
+	Iteration
+	reason string
+	report *console.Report
+}
+
+// judge decides one iteration from its markers and the reports printed
+// while it ran.
+func judge(ev Evidence, it *iteration, idx int) judged {
+	j := judged{Iteration: Iteration{Index: idx}}
+	startUp, _ := it.start.Float("up")
+	if it.exit != nil {
+		j.Ran, _ = it.exit.Float("el")
+	} else if it.lastBeat != nil {
+		j.Ran, _ = it.lastBeat.Float("el")
+	}
+	if r := firstReport(ev.Console, it.start.Offset, it.end); r != nil {
+		j.Verdict, j.Kind, j.Title, j.Family, j.report = Crash, string(r.Kind), r.Title, r.Family, r
+		j.HostTTC = ev.hostAt(r.Start) - it.start.Host
+		switch {
+		case r.HasKernelTime && r.KernelTime >= startUp:
+			j.TimeToCrash = r.KernelTime - startUp
+		case it.exit != nil && r.Kind == console.KindGo:
+			j.TimeToCrash, _ = it.exit.Float("el")
+		default:
+			j.TimeToCrash = guestEstimate(it, ev.hostAt(r.Start))
+		}
+		j.reason = fmt.Sprintf("%s crash report on the console %.2fs after the reproducer started", r.Kind, j.TimeToCrash)
+		if r.Corrupted {
+			j.reason += " (report corrupted: " + r.CorruptedReason + ")"
+		}
+		return j
+	}
+	if it.fail != nil {
+		j.Verdict, j.Kind, j.Family = Crash, KindExit, "declared"
+		j.Title = it.fail.Get("title")
+		if j.Title == "" {
+			j.Title = "reproducer declared failure"
+		}
+		j.TimeToCrash, j.HostTTC = j.Ran, it.fail.Host-it.start.Host
+		j.reason = "the reproducer printed a fail marker"
+		return j
+	}
+	if it.exit != nil {
+		return judgeExit(j, it)
+	}
+	j.Ran = max(j.Ran, 0)
+	switch ev.Stop {
+	case StopHang:
+		j.Verdict, j.Title = Hang, "no heartbeat"
+		j.reason = fmt.Sprintf("no heartbeat from the guest for %v (last after %.1fs of the run)", ev.HangTimeout, j.Ran)
+	case StopOverrun:
+		j.Verdict, j.Title = Hang, "no exit after duration"
+		j.reason = "the guest kept beating but the reproducer did not end at its duration"
+	case StopCrash, StopDone:
+		j.Verdict, j.Title = Hang, "no exit"
+		j.reason = "the guest stopped reporting"
+	default:
+		j.Verdict, j.Kind, j.Title, j.Family = Crash, KindKernel, "unexpected reboot", "kernel-reboot"
+		j.TimeToCrash = j.Ran
+		j.reason = "qemu ended (guest reset or powered off) while the reproducer ran, with no crash report"
+	}
+	return j
+}
+
+// judgeExit decides an iteration from its exit marker alone.
+func judgeExit(j judged, it *iteration) judged {
+	el, _ := it.exit.Float("el")
+	j.TimeToCrash, j.HostTTC = el, it.exit.Host-it.start.Host
+	switch it.exit.Get("how") {
+	case "signal":
+		sig := it.exit.Get("sig")
+		j.Verdict, j.Kind, j.Family, j.Title = Crash, KindSignal, "signal", "killed by "+sig
+		j.reason = fmt.Sprintf("the reproducer died of %s after %.2fs without a crash report", sig, el)
+	case "exit":
+		if st := it.exit.Get("status"); st != "0" {
+			j.Verdict, j.Kind, j.Family, j.Title = Crash, KindExit, "exit", "exit status "+st
+			j.reason = fmt.Sprintf("the reproducer exited with status %s after %.2fs", st, el)
+			return j
+		}
+		j.Verdict, j.reason, j.TimeToCrash, j.HostTTC = Pass, "the reproducer exited with status 0", 0, 0
+	case "duration":
+		j.Verdict, j.reason, j.TimeToCrash, j.HostTTC = Pass, "the reproducer ran its whole duration", 0, 0
+	default:
+		j.Verdict, j.Title = BootFail, "reproducer could not start"
+		j.TimeToCrash, j.HostTTC = 0, 0
+		j.reason = "the reproducer could not start: " + it.exit.Get("msg")
+	}
+	return j
+}
+
+// guestEstimate converts a host arrival time into guest seconds since the
+// iteration started, from the nearest heartbeat before it.
+func guestEstimate(it *iteration, host float64) float64 {
+	if it.lastBeat != nil && it.lastBeat.Host <= host {
+		el, _ := it.lastBeat.Float("el")
+		return el + (host - it.lastBeat.Host)
+	}
+	return max(host-it.start.Host, 0)
+}
+
+func (ev Evidence) hostAt(off int64) float64 {
+	if ev.ReportHost == nil {
+		return ev.CrashHost
+	}
+	return ev.ReportHost(off)
+}
+
+// firstReport is the earliest report that starts in [from, to).
+func firstReport(r *console.Result, from, to int64) *console.Report {
+	if r == nil {
+		return nil
+	}
+	for _, rep := range r.Reports {
+		if rep.Start >= from && rep.Start < to {
+			return rep
+		}
+	}
+	return nil
+}
+
+// bootFail explains a boot in which the reproducer never started.
+func bootFail(ev Evidence, init *Marker) Outcome {
+	out := Outcome{Verdict: BootFail, Title: "reproducer never started"}
+	_, its := split(ev.Markers)
+	wait := ""
+	if ev.Stop == StopBootTimeout {
+		wait = fmt.Sprintf(" within %v", ev.BootTimeout)
+	}
+	switch {
+	case ev.Console != nil && len(ev.Console.Reports) > 0:
+		r := ev.Console.Reports[0]
+		out.Kind, out.Title, out.Family, out.Report = string(r.Kind), r.Title, r.Family, r
+		out.Reason = "the guest crashed before the reproducer started: " + r.Title
+		out.Hint = bootCrashHint(r.Title)
+	case len(its) > 0 && its[0].exit != nil:
+		out.Title = "reproducer could not start"
+		out.Reason = "the reproducer could not start: " + its[0].exit.Get("msg")
+		out.Hint = "check that the reproducer is a static x86-64 program (crashrig refuses dynamic ones)"
+	case ev.OutputBytes == 0:
+		out.Title = "no console output"
+		out.Reason = "no console output at all" + wait
+		out.Hint = "the kernel printed nothing on ttyS0: it needs CONFIG_SERIAL_8250=y and CONFIG_SERIAL_8250_CONSOLE=y, and console=ttyS0 on its command line (crashrig doctor -k KERNEL checks the config)"
+	case init == nil:
+		out.Title = "init never reported"
+		out.Reason = fmt.Sprintf("the kernel printed %d bytes but /init never reported%s", ev.OutputBytes, wait)
+		out.Hint = "/init's output goes to the last console= on the kernel command line: it must be ttyS0; the kernel also needs CONFIG_BLK_DEV_INITRD, CONFIG_RD_GZIP and CONFIG_DEVTMPFS (crashrig doctor -k KERNEL)"
+	default:
+		out.Reason = "/init started but the reproducer did not" + wait
+	}
+	return out
+}
+
+func bootCrashHint(title string) string {
+	switch {
+	case strings.Contains(title, "Unable to mount root fs"):
+		return "the kernel could not unpack the initramfs: it needs CONFIG_BLK_DEV_INITRD and CONFIG_RD_GZIP (crashrig doctor -k KERNEL)"
+	case strings.Contains(title, "No working init") || strings.Contains(title, "Attempted to kill init"):
+		return "/init could not run or died: the kernel needs CONFIG_BINFMT_ELF, CONFIG_DEVTMPFS and CONFIG_PROC_FS; see the console log"
+	case strings.Contains(title, "deadlocked on memory") || strings.Contains(title, "Out of memory"):
+		return "the guest has too little memory: raise -m"
+	}
+	return "the kernel crashed while booting; see the console log"
+}

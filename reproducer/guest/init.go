@@ -1,0 +1,169 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/crashrig/crashrig/reproducer/marker"
+)
+
+// orders are what the host asks of this boot, from crashrig.* words on the
+// kernel command line.
+type orders struct {
+	run        string        // built-in name or absolute path
+	args       []string      // reproducer arguments
+	env        []string      // extra K=V for the reproducer
+	duration   time.Duration // end each iteration after this long (0: no limit)
+	iterations int           // times to run the reproducer in this boot
+	beat       time.Duration // heartbeat period
+	restart    bool          // end with a restart instead of a power-off
+}
+
+func initMain() {
+	up := uptime()
+	mountAll()
+	o, err := readOrders()
+	say(marker.Init, "up", secs(up), "kernel", kernelRelease(), "ncpu", strconv.Itoa(numCPU()))
+	if err != nil {
+		fmt.Printf("crashrig init: %v\n", err)
+		say(marker.Exit, "it", "0", "how", "error", "msg", err.Error())
+	} else {
+		for it := 0; it < o.iterations; it++ {
+			runOnce(o, it)
+		}
+	}
+	say(marker.Off, "up", secs(uptime()))
+	powerOff(o.restart)
+}
+
+// say prints one marker line in a single write.
+func say(ev string, kv ...string) {
+	os.Stdout.WriteString(marker.Format(ev, kv...) + "\n")
+}
+
+func secs(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 6, 64) }
+
+func readOrders() (orders, error) {
+	o := orders{iterations: 1, beat: time.Second}
+	b, err := os.ReadFile("/proc/cmdline")
+	if err != nil {
+		return o, err
+	}
+	for _, w := range strings.Fields(string(b)) {
+		k, v, ok := strings.Cut(w, "=")
+		if !ok || !strings.HasPrefix(k, "crashrig.") {
+			continue
+		}
+		if v, err = marker.Unescape(v); err != nil {
+			return o, fmt.Errorf("kernel command line word %q: %v", w, err)
+		}
+		if err := o.set(strings.TrimPrefix(k, "crashrig."), v); err != nil {
+			return o, fmt.Errorf("kernel command line word %q: %v", w, err)
+		}
+	}
+	if o.run == "" {
+		return o, fmt.Errorf("no crashrig.run= on the kernel command line")
+	}
+	return o, nil
+}
+
+func (o *orders) set(k, v string) error {
+	var err error
+	switch k {
+	case "run":
+		o.run = v
+	case "args":
+		o.args = strings.Split(v, "\x00")
+	case "env":
+		o.env = strings.Split(v, "\x00")
+	case "d":
+		var f float64
+		f, err = strconv.ParseFloat(v, 64)
+		o.duration = time.Duration(f * float64(time.Second))
+	case "it":
+		o.iterations, err = strconv.Atoi(v)
+	case "hb":
+		var f float64
+		f, err = strconv.ParseFloat(v, 64)
+		if f > 0 {
+			o.beat = time.Duration(f * float64(time.Second))
+		}
+	case "off":
+		o.restart = v == "restart"
+	}
+	return err
+}
+
+// runOnce runs the reproducer once and reports how it ended.
+func runOnce(o orders, it int) {
+	cmd := exec.Command(o.run, o.args...)
+	if !strings.HasPrefix(o.run, "/") {
+		// A built-in: this binary under the reproducer's name.
+		cmd = &exec.Cmd{Path: "/init", Args: append([]string{o.run}, o.args...)}
+	}
+	cmd.Env = append([]string{"PATH=/bin:/sbin", "HOME=/", "TERM=linux",
+		"CRASHRIG_ITERATION=" + strconv.Itoa(it)}, o.env...)
+	cmd.Dir = "/"
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stdout
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	itS := strconv.Itoa(it)
+
+	start := uptime()
+	say(marker.Start, "it", itS, "up", secs(start), "repro", o.run)
+	if err := cmd.Start(); err != nil {
+		say(marker.Exit, "it", itS, "up", secs(uptime()), "el", "0", "how", "error", "msg", err.Error())
+		return
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	beat := time.NewTicker(o.beat)
+	defer beat.Stop()
+	var limit <-chan time.Time
+	if o.duration > 0 {
+		limit = time.After(o.duration)
+	}
+	for {
+		select {
+		case <-beat.C:
+			now := uptime()
+			say(marker.Beat, "it", itS, "up", secs(now), "el", secs(now-start))
+		case <-limit:
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+			now := uptime()
+			say(marker.Exit, "it", itS, "up", secs(now), "el", secs(now-start), "how", "duration")
+			reapOrphans()
+			return
+		case <-done:
+			now := uptime()
+			kv := []string{"it", itS, "up", secs(now), "el", secs(now - start)}
+			ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+			if ws.Signaled() {
+				kv = append(kv, "how", "signal", "sig", signalName(ws.Signal()))
+			} else {
+				kv = append(kv, "how", "exit", "status", strconv.Itoa(ws.ExitStatus()))
+			}
+			// Leftover children of the reproducer die with it.
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			say(marker.Exit, kv...)
+			reapOrphans()
+			return
+		}
+	}
+}
+
+// reapOrphans collects exited processes that were reparented to init.
+func reapOrphans() {
+	for {
+		var ws syscall.WaitStatus
+		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
+		if pid <= 0 || err != nil {
+			return
+		}
+	}
+}
