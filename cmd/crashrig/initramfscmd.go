@@ -33,7 +33,10 @@ func newInitramfsCmd(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return &exitError{code: exitInfra, err: err}
 			}
-			spec := image.Spec(image.Options{Guest: guest, Repro: r, Compression: codec})
+			spec, err := image.Spec(image.Options{Guest: guest, Repro: r, Compression: codec})
+			if err != nil {
+				return usageErr("%v", err)
+			}
 			if _, err := spec.Hash(); err != nil {
 				return usageErr("%v", err)
 			}

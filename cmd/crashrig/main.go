@@ -54,7 +54,7 @@ func usageErr(format string, a ...any) error {
 
 // crashrig executes one command line and returns its exit status.
 func crashrig(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root := newRoot(stdin, stdout, stderr)
+	root := newRoot(args, stdin, stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -85,7 +85,7 @@ func isCobraUsage(err error) bool {
 	return false
 }
 
-func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+func newRoot(args []string, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "crashrig",
 		Short:         "boot a kernel with a reproducer under qemu and tell whether, how and how fast it crashes",
@@ -97,12 +97,13 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(
-		newRunCmd(stdout, stderr),
+		newRunCmd(args, stdout, stderr),
 		newInitramfsCmd(stdout, stderr),
 		newDoctorCmd(stdout, stderr),
 		newParseCmd(stdin, stdout, stderr),
 		newReproducersCmd(stdout),
 		newBenchCmd(stdout, stderr),
+		newLogCmd(stdout),
 	)
 	return root
 }

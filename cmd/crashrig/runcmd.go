@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,19 +10,27 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/crashrig/crashrig/internal/batch"
 	"github.com/crashrig/crashrig/internal/image"
+	"github.com/crashrig/crashrig/internal/progress"
 	"github.com/crashrig/crashrig/internal/run"
+	"github.com/crashrig/crashrig/internal/store"
 	"github.com/crashrig/crashrig/internal/verdict"
 )
 
 // runFlags are the flags of every command that boots guests.
 type runFlags struct {
-	opts     run.Options
-	repro    string
-	env      []string
-	jsonOut  bool
-	verbose  bool
-	qemuArgs []string
+	opts       run.Options
+	repro      string
+	env        []string
+	jsonOut    bool
+	verbose    bool
+	qemuArgs   []string
+	runs, jobs int
+	untilCrash bool
+	budget     time.Duration
+	db         string
+	label      string
 }
 
 func (f *runFlags) register(c *cobra.Command) {
@@ -45,6 +54,8 @@ func (f *runFlags) register(c *cobra.Command) {
 	fl.DurationVar(&o.BootTimeout, "boot-timeout", 60*time.Second, "the reproducer must start within this long")
 	fl.StringVar(&o.LogDir, "log-dir", "", "where console logs go (default $XDG_STATE_HOME/crashrig/logs)")
 	fl.StringVar(&o.Initramfs, "initramfs", "", "boot this initramfs instead of building one (it must carry crashrig's /init)")
+	fl.StringVar(&f.db, "db", "", "results database (default $XDG_STATE_HOME/crashrig/crashrig.db)")
+	fl.StringVar(&f.label, "label", "", "a name for the kernel in reports")
 	fl.BoolVar(&f.jsonOut, "json", false, "print the result as one JSON object")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also print the crash report and the qemu command line")
 }
@@ -68,7 +79,7 @@ func (f *runFlags) options(args []string, stderr io.Writer) (run.Options, error)
 	return o, nil
 }
 
-func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
+func newRunCmd(argv []string, stdout, stderr io.Writer) *cobra.Command {
 	f := &runFlags{}
 	c := &cobra.Command{
 		Use:   "run -k KERNEL [-r REPRO] [flags] [-- REPRO-ARGS...]",
@@ -86,37 +97,125 @@ Exit status: 0 pass, 1 crash, 2 bad input or usage, 3 hang, 4 boot-fail,
 			if err != nil {
 				return err
 			}
-			return runOnce(cmd, o, f, stdout)
+			return runCmd(cmd, o, f, argv, stdout, stderr)
 		},
 	}
 	f.register(c)
+	fl := c.Flags()
+	fl.IntVarP(&f.runs, "runs", "n", 1, "boots to run (with --until-crash or --budget: at most this many; 0 = no limit)")
+	fl.IntVarP(&f.jobs, "jobs", "j", 1, "VMs at once")
+	fl.BoolVar(&f.untilCrash, "until-crash", false, "stop at the first crash")
+	fl.DurationVar(&f.budget, "budget", 0, "stop starting runs once this much VM-time is spent")
 	return c
 }
 
-func runOnce(cmd *cobra.Command, o run.Options, f *runFlags, stdout io.Writer) error {
+// runCmd prepares the run, records it in the results database and boots
+// once or many times.
+func runCmd(cmd *cobra.Command, o run.Options, f *runFlags, argv []string, stdout, stderr io.Writer) error {
 	if o.Kernel == "" {
 		return usageErr("no kernel: give -k PATH (scripts/fetch-test-kernel prints one)")
 	}
-	res, err := run.Run(cmd.Context(), o)
+	if f.runs < 0 || f.jobs < 1 {
+		return usageErr("-n must be >= 0 and -j >= 1")
+	}
+	ctx := cmd.Context()
+	plan, err := run.Prepare(ctx, o)
 	if err != nil {
-		if run.IsInput(err) {
-			return &exitError{code: exitUsage, err: err}
-		}
+		return prepareErr(err)
+	}
+	db, err := store.Open(f.db)
+	if err != nil {
+		return &exitError{code: exitInfra, err: err}
+	}
+	defer db.Close()
+	sess, err := db.BeginSession("run", f.label, argv)
+	if err != nil {
+		return &exitError{code: exitInfra, err: err}
+	}
+	defer db.EndSession(sess.ID)
+	rec := &batch.StoreRecorder{DB: db, Session: sess.ID, Configs: []store.Config{batch.ConfigOf(plan, "", f.label)}}
+	single := f.runs == 1 && !f.untilCrash && f.budget == 0
+	if single {
+		return bootOnce(ctx, plan, rec, f, stdout)
+	}
+	total := f.runs
+	if f.untilCrash || f.budget > 0 {
+		total = 0
+	}
+	disp := progress.New(stderr, isTerminal(stderr), total, f.jobs, nil)
+	sum, err := batch.Run(ctx, batch.Options{Jobs: f.jobs, Variants: []batch.Booter{plan}, Recorder: rec, Progress: disp,
+		Policy: &batch.Repeat{Runs: f.runs, UntilCrash: f.untilCrash, Budget: f.budget, RunLength: o.Duration}})
+	disp.Close()
+	if err != nil {
+		return &exitError{code: exitInfra, err: err}
+	}
+	if err := printSummary(stdout, db, sess.ID, f.jsonOut); err != nil {
+		return &exitError{code: exitInfra, err: err}
+	}
+	if code := batchStatus(ctx.Err() != nil, sum); code != 0 {
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+func prepareErr(err error) error {
+	if run.IsInput(err) {
+		return &exitError{code: exitUsage, err: err}
+	}
+	return &exitError{code: exitInfra, err: err}
+}
+
+// bootOnce is crashrig run without -n: one boot, shown on one screen.
+func bootOnce(ctx context.Context, plan *run.Plan, rec *batch.StoreRecorder, f *runFlags, stdout io.Writer) error {
+	id, err := rec.Started(0)
+	if err != nil {
+		return &exitError{code: exitInfra, err: err}
+	}
+	res, err := plan.Boot(ctx)
+	if err != nil {
+		rec.DB.MarkInterrupted(id)
+		return &exitError{code: exitInfra, err: err}
+	}
+	if err := rec.Finished(id, 0, res); err != nil {
 		return &exitError{code: exitInfra, err: err}
 	}
 	if f.jsonOut {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
+		if err := enc.Encode(struct {
+			RunID int64 `json:"run_id"`
+			*run.Result
+		}{id, res}); err != nil {
 			return err
 		}
 	} else {
 		printResult(stdout, res, f.verbose)
+		fmt.Fprintf(stdout, "%-14s %d (crashrig log %d)\n", "run", id, id)
 	}
 	if code := res.Verdict.ExitCode(); code != 0 {
 		return &exitError{code: code}
 	}
 	return nil
+}
+
+// batchStatus is the exit status of a batch: interrupted, else the
+// gravest verdict seen (crash, then hang, boot-fail, infra-fail).
+func batchStatus(interrupted bool, s *batch.Summary) int {
+	if interrupted {
+		return verdict.Interrupted.ExitCode()
+	}
+	seen := map[verdict.Verdict]bool{}
+	for _, rs := range s.Results {
+		for _, r := range rs {
+			seen[r.Verdict] = true
+		}
+	}
+	for _, v := range []verdict.Verdict{verdict.Crash, verdict.Hang, verdict.BootFail, verdict.InfraFail} {
+		if seen[v] {
+			return v.ExitCode()
+		}
+	}
+	return 0
 }
 
 // printResult shows one run on one screen.

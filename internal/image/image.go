@@ -118,7 +118,7 @@ type Options struct {
 }
 
 // Spec returns the initramfs Spec for o.
-func Spec(o Options) initramfs.Spec {
+func Spec(o Options) (initramfs.Spec, error) {
 	files := []initramfs.File{
 		{Path: "/init", Src: o.Guest, Mode: 0o755},
 		{Path: "/bin/true", Link: "/init"},
@@ -129,7 +129,7 @@ func Spec(o Options) initramfs.Spec {
 	if o.Repro.Path != "" {
 		files = append(files, initramfs.File{Path: o.Repro.GuestPath(), Src: o.Repro.Path, Mode: 0o755})
 	}
-	return initramfs.Spec{Files: files, Compression: o.Compression}
+	return initramfs.Spec{Files: files, Compression: o.Compression}, nil
 }
 
 // SeedInit is the init script of the seed story's setup, in our words: it

@@ -32,6 +32,7 @@ type Plan struct {
 	Kernel      kernel.Image
 	Initramfs   string
 	InitramfsID string
+	ReproHash   string // identifies the reproducer's code: the image hash, which covers it and the guest
 	Qemu        qemu.Config
 	AccelNote   string
 	QemuVersion string
@@ -175,12 +176,17 @@ func (p *Plan) buildImage(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	spec := image.Spec(image.Options{Guest: guest, Repro: o.Repro})
+	io := o.Image
+	io.Guest, io.Repro = guest, o.Repro
+	spec, err := image.Spec(io)
+	if err != nil {
+		return err
+	}
 	path, hash, err := initramfs.Cache{Dir: filepath.Join(o.CacheDir, "initramfs")}.Build(spec)
 	if err != nil {
 		return err
 	}
-	p.Initramfs, p.InitramfsID = path, hash
+	p.Initramfs, p.InitramfsID, p.ReproHash = path, hash, hash
 	return nil
 }
 

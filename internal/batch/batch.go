@@ -1,0 +1,183 @@
+// Package batch drives many runs: up to Jobs VMs at once, each started when
+// a Policy says another run is wanted, until the Policy says enough (a run
+// count, a crash, a VM-time budget, a statistical decision) or the context
+// is cancelled.
+//
+// Workers only start VMs and send results back; one collector goroutine
+// owns all state — it asks the Policy what to run next, records every run
+// through a Recorder, and feeds the Progress display — so nothing needs a
+// lock. Cancelling the context stops the runs in flight: their VMs are
+// killed and they are recorded as interrupted, never as passes.
+package batch
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/crashrig/crashrig/internal/run"
+	"github.com/crashrig/crashrig/internal/verdict"
+)
+
+// A Booter boots one run of a variant. *run.Plan is one.
+type Booter interface {
+	Boot(ctx context.Context) (*run.Result, error)
+}
+
+// A Policy decides what runs next. The collector calls it from one
+// goroutine only.
+type Policy interface {
+	// Next returns the variant to start now, or ok=false when no further
+	// run should start (runs in flight still finish). inFlight counts the
+	// running VMs per variant; spent is the VM-time used so far, finished
+	// runs and running ones.
+	Next(inFlight []int, spent time.Duration) (variant int, ok bool)
+	// Observe takes a finished run; done=true ends the batch at once and
+	// stops the runs in flight.
+	Observe(variant int, r *run.Result) (done bool)
+}
+
+// A Recorder keeps runs as they start and end (package store is one).
+type Recorder interface {
+	Started(variant int) (id int64, err error)
+	Finished(id int64, variant int, r *run.Result) error
+}
+
+// Progress shows the batch to the user. Every call comes from the collector.
+type Progress interface {
+	Started(slot, variant int, id int64)
+	Finished(slot, variant int, id int64, r *run.Result)
+	Close()
+}
+
+// Options configure a batch.
+type Options struct {
+	Jobs     int      // VMs at once (0 = 1)
+	Variants []Booter // what each variant boots
+	Policy   Policy
+	Recorder Recorder // nil = keep nothing
+	Progress Progress // nil = silent
+	Now      func() time.Time
+}
+
+// A Summary is what a batch did.
+type Summary struct {
+	Results     [][]*run.Result // per variant, in finishing order (interrupted runs included)
+	Interrupted int
+	Spent       time.Duration // VM-time
+	Errors      []error       // runs crashrig could not perform
+}
+
+type done struct {
+	slot, variant int
+	id            int64
+	res           *run.Result
+	err           error
+	took          time.Duration
+}
+
+// Run performs the batch.
+func Run(ctx context.Context, o Options) (*Summary, error) {
+	if o.Jobs < 1 {
+		o.Jobs = 1
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	sum := &Summary{Results: make([][]*run.Result, len(o.Variants))}
+	results := make(chan done)
+	inFlight := make([]int, len(o.Variants))
+	started := make(map[int]time.Time) // slot -> start
+	free := make([]int, 0, o.Jobs)
+	for s := o.Jobs - 1; s >= 0; s-- {
+		free = append(free, s)
+	}
+	var spentDone time.Duration
+	spent := func() time.Duration {
+		t := spentDone
+		for _, st := range started {
+			t += o.Now().Sub(st)
+		}
+		return t
+	}
+	finished := false
+	for {
+		// Fill free slots while the policy wants more.
+		for !finished && len(free) > 0 && ctx.Err() == nil {
+			v, ok := o.Policy.Next(inFlight, spent())
+			if !ok {
+				break
+			}
+			slot := free[len(free)-1]
+			free = free[:len(free)-1]
+			var id int64
+			if o.Recorder != nil {
+				var err error
+				if id, err = o.Recorder.Started(v); err != nil {
+					stop()
+					return sum, fmt.Errorf("recording a run start: %w", err)
+				}
+			}
+			inFlight[v]++
+			started[slot] = o.Now()
+			if o.Progress != nil {
+				o.Progress.Started(slot, v, id)
+			}
+			go func(slot, v int, id int64) {
+				t0 := time.Now()
+				res, err := o.Variants[v].Boot(runCtx)
+				results <- done{slot: slot, variant: v, id: id, res: res, err: err, took: time.Since(t0)}
+			}(slot, v, id)
+		}
+		if len(started) == 0 {
+			break
+		}
+		d := <-results
+		delete(started, d.slot)
+		free = append(free, d.slot)
+		inFlight[d.variant]--
+		if d.err != nil {
+			sum.Errors = append(sum.Errors, d.err)
+			d.res = &run.Result{Outcome: verdict.Outcome{Verdict: verdict.InfraFail, Reason: d.err.Error()}}
+		}
+		spentDone += time.Duration(d.res.Wall * float64(time.Second))
+		if d.res.Wall == 0 {
+			spentDone += d.took
+		}
+		if d.res.Verdict == verdict.Interrupted {
+			sum.Interrupted++
+		}
+		sum.Results[d.variant] = append(sum.Results[d.variant], d.res)
+		if o.Recorder != nil {
+			if err := o.Recorder.Finished(d.id, d.variant, d.res); err != nil {
+				stop()
+				sum.Errors = append(sum.Errors, fmt.Errorf("recording run %d: %w", d.id, err))
+			}
+		}
+		if o.Progress != nil {
+			o.Progress.Finished(d.slot, d.variant, d.id, d.res)
+		}
+		if d.res.Verdict != verdict.Interrupted && o.Policy.Observe(d.variant, d.res) && !finished {
+			finished = true
+			stop() // the decision is made: runs in flight are not needed
+		}
+		if len(sum.Errors) > 3 && len(sum.Errors) == countAll(sum) {
+			finished = true // crashrig cannot run anything: do not loop
+		}
+	}
+	sum.Spent = spentDone
+	if len(sum.Errors) > 0 && countAll(sum) == len(sum.Errors) {
+		return sum, sum.Errors[0]
+	}
+	return sum, nil
+}
+
+func countAll(s *Summary) int {
+	n := 0
+	for _, r := range s.Results {
+		n += len(r)
+	}
+	return n
+}
