@@ -104,6 +104,7 @@ func newRoot(args []string, stdin io.Reader, stdout, stderr io.Writer) *cobra.Co
 		newReproducersCmd(stdout),
 		newBenchCmd(stdout, stderr),
 		newLogCmd(stdout),
+		newCompareCmd(args, stdout, stderr),
 	)
 	return root
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/crashrig/crashrig/internal/batch"
 	"github.com/crashrig/crashrig/internal/image"
@@ -34,9 +35,15 @@ type runFlags struct {
 }
 
 func (f *runFlags) register(c *cobra.Command) {
-	fl := c.Flags()
+	f.registerOn(c.Flags(), true)
+}
+
+// registerOn adds the run flags to fl; compare registers its own -k.
+func (f *runFlags) registerOn(fl *pflag.FlagSet, kernel bool) {
 	o := &f.opts
-	fl.StringVarP(&o.Kernel, "kernel", "k", "", "kernel image (bzImage) to boot")
+	if kernel {
+		fl.StringVarP(&o.Kernel, "kernel", "k", "", "kernel image (bzImage) to boot")
+	}
 	fl.StringVarP(&f.repro, "repro", "r", "go20427", "reproducer: a built-in name (crashrig reproducers) or a static x86-64 program")
 	fl.DurationVarP(&o.Duration, "duration", "d", 30*time.Second, "how long each reproducer run lasts (0: until it exits)")
 	fl.IntVar(&o.Iterations, "iterations", 1, "reproducer runs per boot")

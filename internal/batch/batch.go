@@ -27,14 +27,21 @@ type Booter interface {
 // A Policy decides what runs next. The collector calls it from one
 // goroutine only.
 type Policy interface {
-	// Next returns the variant to start now, or ok=false when no further
-	// run should start (runs in flight still finish). inFlight counts the
+	// Next returns the run to start now, or ok=false when no further run
+	// should start (runs in flight still finish). inFlight counts the
 	// running VMs per variant; spent is the VM-time used so far, finished
 	// runs and running ones.
-	Next(inFlight []int, spent time.Duration) (variant int, ok bool)
-	// Observe takes a finished run; done=true ends the batch at once and
-	// stops the runs in flight.
-	Observe(variant int, r *run.Result) (done bool)
+	Next(inFlight []int, spent time.Duration) (t Ticket, ok bool)
+	// Observe takes a finished run (interrupted ones included: a policy
+	// must not count them); done=true ends the batch at once and stops the
+	// runs in flight.
+	Observe(t Ticket, r *run.Result) (done bool)
+}
+
+// A Ticket names one run a Policy asked for.
+type Ticket struct {
+	Variant int
+	Seq     int // the policy's own number for the run
 }
 
 // A Recorder keeps runs as they start and end (package store is one).
@@ -69,11 +76,12 @@ type Summary struct {
 }
 
 type done struct {
-	slot, variant int
-	id            int64
-	res           *run.Result
-	err           error
-	took          time.Duration
+	slot   int
+	ticket Ticket
+	id     int64
+	res    *run.Result
+	err    error
+	took   time.Duration
 }
 
 // Run performs the batch.
@@ -106,10 +114,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	for {
 		// Fill free slots while the policy wants more.
 		for !finished && len(free) > 0 && ctx.Err() == nil {
-			v, ok := o.Policy.Next(inFlight, spent())
+			t, ok := o.Policy.Next(inFlight, spent())
 			if !ok {
 				break
 			}
+			v := t.Variant
 			slot := free[len(free)-1]
 			free = free[:len(free)-1]
 			var id int64
@@ -125,11 +134,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			if o.Progress != nil {
 				o.Progress.Started(slot, v, id)
 			}
-			go func(slot, v int, id int64) {
+			go func(slot int, t Ticket, id int64) {
 				t0 := time.Now()
-				res, err := o.Variants[v].Boot(runCtx)
-				results <- done{slot: slot, variant: v, id: id, res: res, err: err, took: time.Since(t0)}
-			}(slot, v, id)
+				res, err := o.Variants[t.Variant].Boot(runCtx)
+				results <- done{slot: slot, ticket: t, id: id, res: res, err: err, took: time.Since(t0)}
+			}(slot, t, id)
 		}
 		if len(started) == 0 {
 			break
@@ -137,7 +146,8 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		d := <-results
 		delete(started, d.slot)
 		free = append(free, d.slot)
-		inFlight[d.variant]--
+		v := d.ticket.Variant
+		inFlight[v]--
 		if d.err != nil {
 			sum.Errors = append(sum.Errors, d.err)
 			d.res = &run.Result{Outcome: verdict.Outcome{Verdict: verdict.InfraFail, Reason: d.err.Error()}}
@@ -149,17 +159,17 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		if d.res.Verdict == verdict.Interrupted {
 			sum.Interrupted++
 		}
-		sum.Results[d.variant] = append(sum.Results[d.variant], d.res)
+		sum.Results[v] = append(sum.Results[v], d.res)
 		if o.Recorder != nil {
-			if err := o.Recorder.Finished(d.id, d.variant, d.res); err != nil {
+			if err := o.Recorder.Finished(d.id, v, d.res); err != nil {
 				stop()
 				sum.Errors = append(sum.Errors, fmt.Errorf("recording run %d: %w", d.id, err))
 			}
 		}
 		if o.Progress != nil {
-			o.Progress.Finished(d.slot, d.variant, d.id, d.res)
+			o.Progress.Finished(d.slot, v, d.id, d.res)
 		}
-		if d.res.Verdict != verdict.Interrupted && o.Policy.Observe(d.variant, d.res) && !finished {
+		if o.Policy.Observe(d.ticket, d.res) && !finished {
 			finished = true
 			stop() // the decision is made: runs in flight are not needed
 		}

@@ -22,28 +22,31 @@ type Repeat struct {
 }
 
 // Next implements Policy.
-func (p *Repeat) Next(inFlight []int, spent time.Duration) (int, bool) {
+func (p *Repeat) Next(inFlight []int, spent time.Duration) (Ticket, bool) {
 	limit := p.Runs
 	if limit == 0 && p.Budget == 0 && !p.UntilCrash {
 		limit = 1
 	}
 	switch {
 	case p.crashed && p.UntilCrash:
-		return 0, false
+		return Ticket{}, false
 	case limit > 0 && p.started >= limit:
-		return 0, false
+		return Ticket{}, false
 	case p.Budget > 0 && spent >= p.Budget:
-		return 0, false
+		return Ticket{}, false
 	case p.Budget > 0 && p.RunLength > 0 && p.started > p.finished && spent+time.Duration(p.started-p.finished)*p.RunLength/2 >= p.Budget:
-		return 0, false
+		return Ticket{}, false
 	}
 	p.started++
-	return 0, true
+	return Ticket{Seq: p.started}, true
 }
 
 // Observe implements Policy.
-func (p *Repeat) Observe(_ int, r *run.Result) bool {
+func (p *Repeat) Observe(_ Ticket, r *run.Result) bool {
 	p.finished++
+	if r.Verdict == verdict.Interrupted {
+		return false
+	}
 	if r.Verdict == verdict.Crash {
 		p.crashed = true
 		return p.UntilCrash

@@ -1,0 +1,322 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/crashrig/crashrig/internal/batch"
+	"github.com/crashrig/crashrig/internal/compare"
+	"github.com/crashrig/crashrig/internal/progress"
+	"github.com/crashrig/crashrig/internal/run"
+	"github.com/crashrig/crashrig/internal/sequential"
+	"github.com/crashrig/crashrig/internal/store"
+)
+
+// Exit statuses of compare: which way the decision went.
+const (
+	exitNoDifference = 0
+	exitFirstMore    = 10 // the first variant crashes more
+	exitOtherMore    = 11 // another variant crashes more than the first
+	exitUndecided    = 12
+)
+
+type compareFlags struct {
+	run      runFlags
+	kernels  []string
+	variants []string
+	test     sequential.Config
+	method   string
+	fixed    int
+	budget   time.Duration
+	reuse    bool
+	html     string
+}
+
+func newCompareCmd(argv []string, stdout, stderr io.Writer) *cobra.Command {
+	f := &compareFlags{}
+	c := &cobra.Command{
+		Use:   "compare -k A=KERNEL -k B=KERNEL | -k KERNEL --variant A=FLAGS --variant B=FLAGS [flags] [-- REPRO-ARGS]",
+		Short: "run variants side by side until a sequential test can tell which crashes more",
+		Long: `Run two or more variants of a run configuration interleaved (A, B, A, B… across
+the -j slots) and stop as soon as a sequential test decides, at --alpha and
+--beta, whether the first variant crashes more than each other one by at least
+--min-effect (a rate ratio), or that they do not differ that much. A variant is
+a kernel (-k name=path) or a set of run flags (--variant name="--smp 1 --env
+GOMAXPROCS=1"); the remaining flags apply to all variants. Every run is recorded;
+running the same comparison again resumes it, and --reuse counts earlier runs of
+identical configurations.
+
+Exit status: 0 no difference of that size, 10 the first variant crashes more,
+11 another variant crashes more than the first, 12 undecided within the budget,
+2 bad input or usage, 5 infra-fail, 130 interrupted.`,
+		Example: `  crashrig compare -k old=/boot/vmlinuz-6.1 -k new=./arch/x86/boot/bzImage -r go20427 -d 2m
+  crashrig compare -k bzImage --variant smp1="--smp 1" --variant smp2="--smp 2" -r clockstorm -d 1m`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCompare(cmd, f, args, argv, stdout, stderr)
+		},
+	}
+	fl := c.Flags()
+	f.run.registerOn(fl, false)
+	fl.StringArrayVarP(&f.kernels, "kernel", "k", nil, "kernel image, as NAME=PATH to name a variant (repeatable)")
+	fl.StringArrayVar(&f.variants, "variant", nil, `NAME="run flags" (repeatable), e.g. smp1="--smp 1"`)
+	fl.Float64Var(&f.test.Alpha, "alpha", 0.05, "chance of declaring a difference between variants that crash alike")
+	fl.Float64Var(&f.test.Beta, "beta", 0.05, "chance of missing a difference of --min-effect")
+	fl.Float64Var(&f.test.MinRatio, "min-effect", 2, "smallest crash-rate ratio worth finding")
+	fl.StringVar(&f.method, "method", "exposure", "evidence: exposure (crash rates over VM-time), race (who crashes first per heat) or per-run")
+	fl.StringVar(&f.test.Title, "title", "", "count only crashes with this title")
+	fl.IntVarP(&f.fixed, "runs", "n", 0, "fixed design: exactly N runs per variant, then one test")
+	fl.IntVar(&f.test.MaxRuns, "max-runs", 200, "undecided after this many runs in all")
+	fl.DurationVar(&f.budget, "budget", 0, "undecided after this much VM-time (0 = no limit)")
+	fl.BoolVar(&f.reuse, "reuse", false, "count earlier runs of identical configurations from the database")
+	fl.IntVarP(&f.run.jobs, "jobs", "j", 1, "VMs at once")
+	fl.StringVar(&f.html, "html", "", "also write an HTML report to this file")
+	return c
+}
+
+func runCompare(cmd *cobra.Command, f *compareFlags, args, argv []string, stdout, stderr io.Writer) error {
+	variants, err := f.variantOptions(cmd, args, stderr)
+	if err != nil {
+		return err
+	}
+	switch f.method {
+	case "exposure":
+		f.test.Method = sequential.Exposure
+	case "race":
+		f.test.Method = sequential.Race
+	case "per-run":
+		f.test.Method = sequential.PerRun
+	default:
+		return usageErr("--method %q: want exposure, race or per-run", f.method)
+	}
+	f.test.FixedRuns = f.fixed
+	f.test.MaxVMSeconds = f.budget.Seconds()
+	ctx := cmd.Context()
+	var cv []compare.Variant
+	for _, v := range variants {
+		plan, err := run.Prepare(ctx, v.opts)
+		if err != nil {
+			return prepareErr(fmt.Errorf("variant %s: %w", v.name, err))
+		}
+		cv = append(cv, compare.Variant{Name: v.name, Plan: plan, Config: batch.ConfigOf(plan, v.name, v.label)})
+	}
+	db, err := store.Open(f.run.db)
+	if err != nil {
+		return &exitError{code: exitInfra, err: err}
+	}
+	defer db.Close()
+	names := make([]string, len(cv))
+	for i, v := range cv {
+		names[i] = v.Name
+	}
+	disp := progress.New(stderr, isTerminal(stderr), 0, f.run.jobs, names)
+	out, err := compare.Run(ctx, compare.Options{Variants: cv, Test: f.test, Jobs: f.run.jobs, Reuse: f.reuse, DB: db,
+		Args: argv, Progress: disp, Logf: logTo(stderr)})
+	disp.Close()
+	if err != nil {
+		if run.IsInput(err) {
+			return &exitError{code: exitUsage, err: err}
+		}
+		return &exitError{code: exitInfra, err: err}
+	}
+	if err := printComparison(stdout, out, cv, f, db); err != nil {
+		return &exitError{code: exitInfra, err: err}
+	}
+	if ctx.Err() != nil {
+		return &exitError{code: 130, err: fmt.Errorf("interrupted; run the same command again to resume session %d", out.Session)}
+	}
+	if code := compareStatus(out.Decisions); code != 0 {
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+func logTo(w io.Writer) func(string, ...any) {
+	return func(f string, a ...any) { fmt.Fprintf(w, "crashrig: "+f+"\n", a...) }
+}
+
+// compareStatus maps decisions to the exit status: any "first crashes
+// more" wins, then "another crashes more", then undecided.
+func compareStatus(ds []sequential.Decision) int {
+	code := exitNoDifference
+	for _, d := range ds {
+		switch d.Outcome {
+		case sequential.MoreA:
+			return exitFirstMore
+		case sequential.MoreB:
+			code = exitOtherMore
+		case sequential.Undecided, sequential.Continue:
+			if code == exitNoDifference {
+				code = exitUndecided
+			}
+		}
+	}
+	return code
+}
+
+type variantSpec struct {
+	name, label string
+	opts        run.Options
+}
+
+// variantOptions builds each variant's run options: the shared flags, then
+// its kernel or its own flags on top.
+func (f *compareFlags) variantOptions(cmd *cobra.Command, args []string, stderr io.Writer) ([]variantSpec, error) {
+	base, err := f.run.options(args, stderr)
+	if err != nil {
+		return nil, err
+	}
+	var out []variantSpec
+	switch {
+	case len(f.kernels) >= 2 && len(f.variants) == 0:
+		for i, k := range f.kernels {
+			name, path := splitNamed(k, i)
+			o := base
+			o.Kernel = path
+			out = append(out, variantSpec{name: name, label: name, opts: o})
+		}
+	case len(f.kernels) == 1 && len(f.variants) >= 2:
+		_, path := splitNamed(f.kernels[0], 0)
+		for i, v := range f.variants {
+			name, words := splitNamed(v, i)
+			o, err := f.applyVariant(cmd, words, args, stderr)
+			if err != nil {
+				return nil, usageErr("--variant %s: %v", name, err)
+			}
+			o.Kernel = path
+			out = append(out, variantSpec{name: name, opts: o})
+		}
+	default:
+		return nil, usageErr("give two or more kernels (-k A=PATH -k B=PATH), or one kernel and two or more --variant NAME=\"flags\"")
+	}
+	seen := map[string]bool{}
+	for _, v := range out {
+		if seen[v.name] {
+			return nil, usageErr("two variants are named %q", v.name)
+		}
+		seen[v.name] = true
+	}
+	return out, nil
+}
+
+// splitNamed splits NAME=VALUE; an unnamed value is called A, B, C…
+func splitNamed(s string, i int) (name, value string) {
+	if n, v, ok := strings.Cut(s, "="); ok && n != "" && !strings.ContainsAny(n, "/ -") {
+		return n, v
+	}
+	if i < 26 {
+		return string(rune('A' + i)), s
+	}
+	return filepath.Base(s), s
+}
+
+// applyVariant parses a variant's flags on top of the flags the command
+// line set for all variants.
+func (f *compareFlags) applyVariant(cmd *cobra.Command, words string, args []string, stderr io.Writer) (run.Options, error) {
+	split, err := splitWords(words)
+	if err != nil {
+		return run.Options{}, err
+	}
+	vf := &runFlags{}
+	fs := pflag.NewFlagSet("variant", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	vf.registerOn(fs, false)
+	var setErr error
+	cmd.Flags().Visit(func(fl *pflag.Flag) {
+		if fs.Lookup(fl.Name) == nil {
+			return
+		}
+		if sv, ok := fl.Value.(pflag.SliceValue); ok {
+			for _, x := range sv.GetSlice() {
+				setErr = firstErr(setErr, fs.Set(fl.Name, x))
+			}
+			return
+		}
+		setErr = firstErr(setErr, fs.Set(fl.Name, fl.Value.String()))
+	})
+	if setErr != nil {
+		return run.Options{}, setErr
+	}
+	if err := fs.Parse(split); err != nil {
+		return run.Options{}, err
+	}
+	if fs.NArg() > 0 {
+		return run.Options{}, fmt.Errorf("unexpected words %q (reproducer arguments go after --)", fs.Args())
+	}
+	return vf.options(args, stderr)
+}
+
+func firstErr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// splitWords splits a flag string the way a POSIX shell would, for quotes
+// and backslashes only.
+func splitWords(s string) ([]string, error) {
+	var out []string
+	var cur strings.Builder
+	inWord, quote := false, rune(0)
+	esc := false
+	for _, r := range s {
+		switch {
+		case esc:
+			cur.WriteRune(r)
+			esc = false
+		case r == '\\' && quote != '\'':
+			esc, inWord = true, true
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			} else {
+				cur.WriteRune(r)
+			}
+		case r == '\'' || r == '"':
+			quote, inWord = r, true
+		case r == ' ' || r == '\t' || r == '\n':
+			if inWord {
+				out = append(out, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if quote != 0 || esc {
+		return nil, fmt.Errorf("unterminated quote in %q", s)
+	}
+	if inWord {
+		out = append(out, cur.String())
+	}
+	return out, nil
+}
+
+// printComparison prints the decisions and a side-by-side table.
+func printComparison(w io.Writer, out *compare.Outcome, cv []compare.Variant, f *compareFlags, db *store.DB) error {
+	if f.run.jsonOut {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out.Decisions)
+	}
+	fmt.Fprintf(w, "session %d", out.Session)
+	if out.Resumed > 0 {
+		fmt.Fprintf(w, " (resumed: %d runs from before)", out.Resumed)
+	}
+	fmt.Fprintln(w)
+	for _, d := range out.Decisions {
+		fmt.Fprintf(w, "%s vs %s: %s (%d+%d runs, %d+%d crashes, %.0f VM-s)\n", d.A, d.B,
+			strings.NewReplacer("A crashes", d.A+" crashes", "than B", "than "+d.B, "B crashes", d.B+" crashes", "than A", "than "+d.A).Replace(d.Outcome.String()),
+			d.Runs[0], d.Runs[1], d.Crashes[0], d.Crashes[1], d.VMTime)
+	}
+	return nil
+}

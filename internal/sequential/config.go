@@ -1,0 +1,124 @@
+package sequential
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// A Method is how a comparison turns runs into evidence. All three feed the same pair of
+// SPRTs (see the package documentation); they differ in what counts as a point for A or
+// for B and in what they assume.
+type Method int
+
+const (
+	// Race pairs the i-th run of A with the i-th run of B, started alike, and gives the
+	// point to the one that crashes first in reproducer time; the other run can stop at
+	// that second (StopAfter). A pair where neither crashes within the limit gives no
+	// point. It is exact for identical variants whatever the hazard shape, and its β holds
+	// whenever the hazards are proportional. The default.
+	Race Method = iota
+	// Exposure lays each variant's runs end to end on its own exposure clock and gives a
+	// point to every crash inside the exposure both variants have covered. It wastes no
+	// VM second but assumes a constant hazard: with a falling hazard (crashes early or
+	// never) its α is far above nominal.
+	Exposure
+	// PerRun pairs runs like Race but lets both run to the limit and counts the pairs
+	// where only one crashed: a test of p(crash within the limit) that assumes nothing
+	// about when in a run crashes happen. All runs must have the same limit, at least the
+	// p95 time to crash.
+	PerRun
+)
+
+func (m Method) String() string {
+	switch m {
+	case Exposure:
+		return "exposure"
+	case PerRun:
+		return "per-run"
+	}
+	return "race"
+}
+
+// Defaults used for zero Config fields.
+const (
+	DefaultAlpha    = 0.05
+	DefaultBeta     = 0.05
+	DefaultMinRatio = 2.0
+)
+
+// A Config describes one comparison.
+type Config struct {
+	// Variants names the run configurations compared, at least two. Variants[0] is A, the
+	// reference every other variant is compared with; with two variants, B is Variants[1].
+	Variants []string
+
+	// Alpha is the probability of declaring a difference between variants that crash
+	// alike, split evenly between "A crashes more" and "B crashes more" and, with more
+	// than two variants, between the comparisons (Bonferroni). 0 = DefaultAlpha.
+	Alpha float64
+	// Beta is the probability of missing a difference of MinRatio: saying "no difference"
+	// or "B crashes more" when A crashes MinRatio times as often as B (and the other way
+	// round). 0 = DefaultBeta.
+	Beta float64
+	// MinRatio is the smallest difference worth finding, > 1 (0 = DefaultMinRatio): the
+	// hazard ratio λA/λB for Race and Exposure (with constant hazards, the ratio of crash
+	// rates and of MTTCs), the odds ratio of crashing within a run for PerRun.
+	MinRatio float64
+
+	Method Method
+
+	// Title, if set, makes only crashes with this title count; a run that crashed with
+	// another title ends there and counts as clean time up to that crash.
+	Title string
+
+	// Limit is the configured run length in seconds, the same for every run. The
+	// Exposure scheduler uses it as the expected length of runs before any has finished
+	// (0 = treat runs as equal).
+	Limit float64
+
+	// MaxVMSeconds bounds the VM time of all variants together, boot included when Results
+	// carry it (0 = no limit). MaxRuns bounds the number of runs of all variants together
+	// (0 = no limit). When either is spent without a decision, the outcome is Undecided.
+	MaxVMSeconds float64
+	MaxRuns      int
+
+	// FixedRuns > 0 selects the fixed design instead of the sequential test: exactly
+	// FixedRuns runs per variant, interleaved, then one fixed-sample test (see Fixed).
+	// The budget is not used: FixedRuns is the budget.
+	FixedRuns int
+}
+
+// withDefaults returns cfg with zero fields set to their defaults, or an error saying which
+// field is wrong.
+func (cfg Config) withDefaults() (Config, error) {
+	if len(cfg.Variants) < 2 {
+		return cfg, errors.New("comparison needs at least two variants")
+	}
+	if cfg.Alpha == 0 {
+		cfg.Alpha = DefaultAlpha
+	}
+	if cfg.Beta == 0 {
+		cfg.Beta = DefaultBeta
+	}
+	if cfg.MinRatio == 0 {
+		cfg.MinRatio = DefaultMinRatio
+	}
+	switch {
+	case !(cfg.Alpha > 0 && cfg.Alpha < 1 && cfg.Beta > 0 && cfg.Beta < 1 && cfg.Alpha+cfg.Beta < 1):
+		return cfg, fmt.Errorf("error rates α = %g, β = %g: want both in (0, 1) with α + β < 1", cfg.Alpha, cfg.Beta)
+	case !(cfg.MinRatio > 1) || math.IsInf(cfg.MinRatio, 1):
+		return cfg, fmt.Errorf("minimum ratio %g: want a finite ratio above 1", cfg.MinRatio)
+	case cfg.Method < Race || cfg.Method > PerRun:
+		return cfg, fmt.Errorf("unknown method %d", cfg.Method)
+	case cfg.Limit < 0 || cfg.MaxVMSeconds < 0 || cfg.MaxRuns < 0 || cfg.FixedRuns < 0:
+		return cfg, errors.New("limit, budget and fixed run count must not be negative")
+	}
+	return cfg, nil
+}
+
+// pairAlpha is the false-difference probability allowed to one comparison (both
+// directions together).
+func (cfg Config) pairAlpha() float64 {
+	return cfg.Alpha / float64(len(cfg.Variants)-1)
+}
