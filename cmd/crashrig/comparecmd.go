@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"github.com/crashrig/crashrig/internal/batch"
 	"github.com/crashrig/crashrig/internal/compare"
 	"github.com/crashrig/crashrig/internal/progress"
+	"github.com/crashrig/crashrig/internal/report"
 	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/internal/sequential"
 	"github.com/crashrig/crashrig/internal/store"
@@ -125,7 +125,7 @@ func runCompare(cmd *cobra.Command, f *compareFlags, args, argv []string, stdout
 		}
 		return &exitError{code: exitInfra, err: err}
 	}
-	if err := printComparison(stdout, out, cv, f, db); err != nil {
+	if err := printComparison(stdout, out, names, f, db); err != nil {
 		return &exitError{code: exitInfra, err: err}
 	}
 	if ctx.Err() != nil {
@@ -301,22 +301,41 @@ func splitWords(s string) ([]string, error) {
 	return out, nil
 }
 
-// printComparison prints the decisions and a side-by-side table.
-func printComparison(w io.Writer, out *compare.Outcome, cv []compare.Variant, f *compareFlags, db *store.DB) error {
-	if f.run.jsonOut {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out.Decisions)
+// printComparison prints the decisions above the side-by-side report.
+func printComparison(w io.Writer, out *compare.Outcome, names []string, f *compareFlags, db *store.DB) error {
+	s, err := db.Session(out.Session)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(w, "session %d", out.Session)
-	if out.Resumed > 0 {
-		fmt.Fprintf(w, " (resumed: %d runs from before)", out.Resumed)
+	m, err := sessionModel(db, s)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintln(w)
+	var texts, ratios []string
 	for _, d := range out.Decisions {
-		fmt.Fprintf(w, "%s vs %s: %s (%d+%d runs, %d+%d crashes, %.0f VM-s)\n", d.A, d.B,
-			strings.NewReplacer("A crashes", d.A+" crashes", "than B", "than "+d.B, "B crashes", d.B+" crashes", "than A", "than "+d.A).Replace(d.Outcome.String()),
-			d.Runs[0], d.Runs[1], d.Crashes[0], d.Crashes[1], d.VMTime)
+		texts = append(texts, compare.Describe(d))
+		r := d.Ratio
+		ratios = append(ratios, fmt.Sprintf("%s/%s %s ratio %.3g [%.3g, %.3g] at %.0f%%, %.0f VM-s", d.A, d.B, d.Method, r.Estimate, r.Lower, r.Upper, 100*r.Conf, d.VMTime))
 	}
-	return nil
+	m.Decision = &report.Decision{Text: strings.Join(texts, "; "), RatioText: strings.Join(ratios, "; "),
+		Confidence: fmt.Sprintf("alpha %.3g, beta %.3g, min effect ×%g", f.test.Alpha, f.test.Beta, f.test.MinRatio)}
+	if out.Resumed > 0 {
+		m.Warnings = append(m.Warnings, fmt.Sprintf("resumed: %d runs came from an interrupted run of the same comparison", out.Resumed))
+	}
+	for i, n := range out.Reused {
+		for j := range m.Variants {
+			if m.Variants[j].Name == names[i] {
+				m.Variants[j].Reused = n
+			}
+		}
+	}
+	if f.html != "" {
+		if err := writeFileAtomic(f.html, m.HTML); err != nil {
+			return err
+		}
+	}
+	if f.run.jsonOut {
+		return m.JSON(w)
+	}
+	return m.Text(w)
 }

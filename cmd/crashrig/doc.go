@@ -5,7 +5,8 @@
 // Usage:
 //
 //	crashrig run -k KERNEL [-r REPRO] [-d DURATION] [flags] [-- REPRO-ARGS...]
-//	crashrig initramfs -o FILE [-r REPRO]
+//	crashrig shell -k KERNEL [--base busybox|u-root] [-r REPRO]
+//	crashrig initramfs -o FILE [-r REPRO] [--base B] [--init-script seed]
 //	crashrig parse [--json] [-v] FILE...
 //	crashrig doctor [-k KERNEL]
 //	crashrig reproducers
@@ -19,6 +20,7 @@ crashed (a stable one-line title) and after how long.
 
 Commands:
   run          boot once and report the verdict
+  shell        boot the same image with a shell on the console (Ctrl-] leaves)
   initramfs    write the image crashrig boots, for use by hand
   parse        title the crashes in saved console logs
   doctor       check qemu, KVM and a kernel image

@@ -15,10 +15,13 @@ import (
 
 func newInitramfsCmd(stdout, stderr io.Writer) *cobra.Command {
 	var out, repro, codec string
+	var adds []string
+	var im image.Options
 	c := &cobra.Command{
-		Use:   "initramfs -o FILE [-r REPRO] [-- REPRO-ARGS...]",
+		Use:   "initramfs -o FILE [-r REPRO] [--base B] [--add HOST:GUEST] [--init-script seed] [-- REPRO-ARGS...]",
 		Short: "write the initramfs crashrig would boot, for use by hand or with --initramfs",
 		Example: `  crashrig initramfs -o repro.cpio.gz -r ./mybin
+  crashrig initramfs -o seed.cpio.gz --base busybox --init-script seed   # the seed story's init.sh
   cpio -itv < <(zcat repro.cpio.gz)`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
@@ -28,14 +31,26 @@ func newInitramfsCmd(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
-			guest, err := guestbin.Builder{CacheDir: filepath.Join(xdg.CacheDir(), "guest"),
-				Logf: func(f string, a ...any) { fmt.Fprintf(stderr, "crashrig: "+f+"\n", a...) }}.Path(cmd.Context())
+			for _, s := range adds {
+				a, err := image.ParseAdd(s)
+				if err != nil {
+					return &exitError{code: exitUsage, err: err}
+				}
+				im.Add = append(im.Add, a)
+			}
+			im.Repro, im.Compression = r, codec
+			if err := im.Validate(); err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			logf := func(f string, a ...any) { fmt.Fprintf(stderr, "crashrig: "+f+"\n", a...) }
+			guest, err := guestbin.Builder{CacheDir: filepath.Join(xdg.CacheDir(), "guest"), Logf: logf}.Path(cmd.Context())
 			if err != nil {
 				return &exitError{code: exitInfra, err: err}
 			}
-			spec, err := image.Spec(image.Options{Guest: guest, Repro: r, Compression: codec})
+			im.Guest, im.Logf = guest, logf
+			spec, err := image.Spec(cmd.Context(), im)
 			if err != nil {
-				return usageErr("%v", err)
+				return prepareErr(err)
 			}
 			if _, err := spec.Hash(); err != nil {
 				return usageErr("%v", err)
@@ -44,12 +59,21 @@ func newInitramfsCmd(stdout, stderr io.Writer) *cobra.Command {
 				return &exitError{code: exitInfra, err: err}
 			}
 			fmt.Fprintf(stdout, "%s\n", out)
-			fmt.Fprintf(stderr, "crashrig: boot it with: -initrd %s -append 'console=ttyS0 panic=-1 crashrig.run=%s crashrig.d=30'\n", out, r.GuestPath())
+			if im.InitScript == image.InitSeed {
+				fmt.Fprintf(stderr, "crashrig: boot it with: -initrd %s -append console=ttyS0\n", out)
+			} else {
+				fmt.Fprintf(stderr, "crashrig: boot it with: -initrd %s -append 'console=ttyS0 panic=-1 crashrig.run=%s crashrig.d=30'\n", out, r.GuestPath())
+			}
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&out, "output", "o", "", "file to write")
-	c.Flags().StringVarP(&repro, "repro", "r", "go20427", "reproducer: a built-in name or a static x86-64 program")
-	c.Flags().StringVar(&codec, "compression", "gzip", "gzip or none")
+	fl := c.Flags()
+	fl.StringVarP(&out, "output", "o", "", "file to write")
+	fl.StringVarP(&repro, "repro", "r", "go20427", "reproducer: a built-in name, a static x86-64 program, a Go main package or a shell script")
+	fl.StringVar(&codec, "compression", "gzip", "gzip or none")
+	fl.StringVar(&im.Base, "base", image.BaseMinimal, "minimal, busybox or u-root")
+	fl.StringVar(&im.Go, "go", "", "go command that builds a Go package reproducer and the u-root base")
+	fl.StringArrayVar(&adds, "add", nil, "HOST:GUEST file or directory to copy into the image (repeatable)")
+	fl.StringVar(&im.InitScript, "init-script", "", "seed: /init is the seed story's init.sh (needs --base busybox)")
 	return c
 }

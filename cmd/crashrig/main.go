@@ -98,12 +98,14 @@ func newRoot(args []string, stdin io.Reader, stdout, stderr io.Writer) *cobra.Co
 	root.SetErr(stderr)
 	root.AddCommand(
 		newRunCmd(args, stdout, stderr),
+		newShellCmd(stdin, stdout, stderr),
 		newInitramfsCmd(stdout, stderr),
 		newDoctorCmd(stdout, stderr),
 		newParseCmd(stdin, stdout, stderr),
 		newReproducersCmd(stdout),
 		newBenchCmd(stdout, stderr),
 		newLogCmd(stdout),
+		newReportCmd(stdout),
 		newCompareCmd(args, stdout, stderr),
 	)
 	return root

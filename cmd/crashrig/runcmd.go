@@ -24,6 +24,7 @@ type runFlags struct {
 	opts       run.Options
 	repro      string
 	env        []string
+	add        []string
 	jsonOut    bool
 	verbose    bool
 	qemuArgs   []string
@@ -44,7 +45,11 @@ func (f *runFlags) registerOn(fl *pflag.FlagSet, kernel bool) {
 	if kernel {
 		fl.StringVarP(&o.Kernel, "kernel", "k", "", "kernel image (bzImage) to boot")
 	}
-	fl.StringVarP(&f.repro, "repro", "r", "go20427", "reproducer: a built-in name (crashrig reproducers) or a static x86-64 program")
+	fl.StringVarP(&f.repro, "repro", "r", "go20427", "reproducer: a built-in name (crashrig reproducers), a static x86-64 program, a Go main package (directory or import path) or a shell script")
+	fl.StringVar(&o.Image.Base, "base", image.BaseMinimal, "what else the image holds: minimal (nothing), busybox (Debian's busybox-static) or u-root (u-root's Go userland; needs Go)")
+	fl.StringVar(&o.Image.Go, "go", "", "go command that builds a Go package reproducer and the u-root base (default go from PATH)")
+	fl.StringArrayVar(&f.add, "add", nil, "HOST:GUEST file or directory to copy into the image (repeatable)")
+	fl.StringVar(&o.Image.InitScript, "init-script", "", "seed: /init is the seed story's init.sh (needs --base busybox); crashrig stops the reproducer at -d and counts that as a pass")
 	fl.DurationVarP(&o.Duration, "duration", "d", 30*time.Second, "how long each reproducer run lasts (0: until it exits)")
 	fl.IntVar(&o.Iterations, "iterations", 1, "reproducer runs per boot")
 	fl.IntVar(&o.SMP, "smp", 2, "vCPUs")
@@ -82,6 +87,30 @@ func (f *runFlags) options(args []string, stderr io.Writer) (run.Options, error)
 		return o, &exitError{code: exitUsage, err: err}
 	}
 	o.Repro = repro
+	for _, s := range f.add {
+		a, err := image.ParseAdd(s)
+		if err != nil {
+			return o, &exitError{code: exitUsage, err: err}
+		}
+		o.Image.Add = append(o.Image.Add, a)
+	}
+	im := o.Image
+	im.Repro = repro
+	if err := im.Validate(); err != nil {
+		return o, &exitError{code: exitUsage, err: err}
+	}
+	if o.Image.InitScript == image.InitSeed {
+		// The seed init prints no heartbeat and cannot stop the
+		// reproducer: crashrig stops the guest -d after "Starting test
+		// now..." (a pass; package verdict), or waits for it with -d 0.
+		if o.Iterations > 1 {
+			return o, usageErr("--init-script seed runs the reproducer once per boot: drop --iterations")
+		}
+		o.HangTimeout = o.Duration
+		if o.Duration == 0 {
+			o.HangTimeout = 100 * 365 * 24 * time.Hour
+		}
+	}
 	o.Logf = func(format string, a ...any) { fmt.Fprintf(stderr, "crashrig: "+format+"\n", a...) }
 	return o, nil
 }

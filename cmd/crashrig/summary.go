@@ -17,10 +17,20 @@ func isTerminal(w io.Writer) bool {
 
 // printSummary reports a finished session.
 func printSummary(w io.Writer, db *store.DB, session int64, jsonOut bool) error {
-	recs, err := db.Runs(store.Query{SessionID: session})
+	s, err := db.Session(session)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "session %d: %d runs\n", session, len(recs))
+	m, err := sessionModel(db, s)
+	if err != nil {
+		return err
+	}
+	if jsonOut {
+		return m.JSON(w)
+	}
+	if err := m.Text(w); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n(crashrig report %d --html FILE for plots; crashrig log RUN-ID for a console)\n", session)
 	return nil
 }

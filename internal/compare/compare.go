@@ -269,7 +269,22 @@ func (p *policy) Observe(t batch.Ticket, r *run.Result) bool {
 func decisionText(ds []sequential.Decision) string {
 	var s []string
 	for _, d := range ds {
-		s = append(s, fmt.Sprintf("%s vs %s: %v", d.A, d.B, d.Outcome))
+		s = append(s, Describe(d))
 	}
 	return strings.Join(s, "; ")
+}
+
+// Describe says a decision in the variants' own names.
+func Describe(d sequential.Decision) string {
+	switch d.Outcome {
+	case sequential.MoreA:
+		return fmt.Sprintf("%s crashes more than %s", d.A, d.B)
+	case sequential.MoreB:
+		return fmt.Sprintf("%s crashes more than %s", d.B, d.A)
+	case sequential.NoDifference:
+		return fmt.Sprintf("%s and %s: no difference of ×%g or more", d.A, d.B, d.MinRatio)
+	case sequential.Undecided:
+		return fmt.Sprintf("%s vs %s: undecided within the budget", d.A, d.B)
+	}
+	return fmt.Sprintf("%s vs %s: not decided yet", d.A, d.B)
 }

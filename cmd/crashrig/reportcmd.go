@@ -1,0 +1,196 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/crashrig/crashrig/internal/report"
+	"github.com/crashrig/crashrig/internal/store"
+)
+
+func newReportCmd(stdout io.Writer) *cobra.Command {
+	var dbPath, format, htmlOut string
+	c := &cobra.Command{
+		Use:   "report [SESSION]",
+		Short: "report a recorded session: crash probability, time to crash, titles (latest session by default)",
+		Long: `Report the runs of one session (the latest one unless SESSION is given): crash
+probability per run with a Wilson 95% interval, mean time to crash from the
+censored exponential estimate with its chi-square interval, the survival curve,
+crashes per title, and the console excerpt of each crash. --format md|json|html
+changes the output; --html FILE writes the self-contained HTML page to FILE.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			render, err := renderer(format)
+			if err != nil {
+				return err
+			}
+			db, err := store.Open(dbPath)
+			if err != nil {
+				return &exitError{code: exitInfra, err: err}
+			}
+			defer db.Close()
+			sess, err := pickSession(db, args)
+			if err != nil {
+				return err
+			}
+			m, err := sessionModel(db, sess)
+			if err != nil {
+				return &exitError{code: exitInfra, err: err}
+			}
+			if htmlOut != "" {
+				if err := writeFileAtomic(htmlOut, m.HTML); err != nil {
+					return &exitError{code: exitInfra, err: err}
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "crashrig: wrote %s\n", htmlOut)
+				if !cmd.Flags().Changed("format") {
+					return nil
+				}
+			}
+			return render(m, stdout)
+		},
+	}
+	c.Flags().StringVar(&dbPath, "db", "", "results database (default $XDG_STATE_HOME/crashrig/crashrig.db)")
+	c.Flags().StringVar(&format, "format", "text", "text, md, json or html")
+	c.Flags().StringVar(&htmlOut, "html", "", "write the HTML report to this file")
+	return c
+}
+
+func renderer(format string) (func(*report.Model, io.Writer) error, error) {
+	switch format {
+	case "text", "":
+		return (*report.Model).Text, nil
+	case "md", "markdown":
+		return (*report.Model).Markdown, nil
+	case "json":
+		return (*report.Model).JSON, nil
+	case "html":
+		return (*report.Model).HTML, nil
+	}
+	return nil, usageErr("--format %q: want text, md, json or html", format)
+}
+
+func pickSession(db *store.DB, args []string) (*store.Session, error) {
+	if len(args) == 0 {
+		s, err := db.LatestSession("")
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, usageErr("no sessions in %s yet: crashrig run records one", db.Path())
+		}
+		if err != nil {
+			return nil, &exitError{code: exitInfra, err: err}
+		}
+		return s, nil
+	}
+	id, err := strconv.ParseInt(args[0], 10, 64)
+	if err != nil {
+		return nil, usageErr("session %q: want a number", args[0])
+	}
+	s, err := db.Session(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, usageErr("no session %d in %s", id, db.Path())
+	}
+	if err != nil {
+		return nil, &exitError{code: exitInfra, err: err}
+	}
+	return s, nil
+}
+
+// sessionModel groups a session's runs by variant (or by configuration
+// when the session has no variants) into a report model.
+func sessionModel(db *store.DB, s *store.Session) (*report.Model, error) {
+	recs, err := db.Runs(store.Query{SessionID: s.ID})
+	if err != nil {
+		return nil, err
+	}
+	type group struct {
+		name string
+		recs []store.RunRecord
+	}
+	var groups []*group
+	byKey := map[string]*group{}
+	for _, r := range recs {
+		k := r.Config.Variant
+		if k == "" {
+			k = r.ConfigHash
+		}
+		g := byKey[k]
+		if g == nil {
+			g = &group{name: r.Config.Variant}
+			byKey[k] = g
+			groups = append(groups, g)
+		}
+		g.recs = append(g.recs, r)
+	}
+	m := &report.Model{Title: fmt.Sprintf("crashrig %s session %d — %s", s.Kind, s.ID, s.Started.Format("2006-01-02 15:04")),
+		Generated: time.Now(), Conf: 0.95}
+	text := func(id int64) string {
+		r, err := db.Result(id)
+		if err != nil {
+			return ""
+		}
+		return r.Text
+	}
+	for _, g := range groups {
+		m.Variants = append(m.Variants, report.FromRecords(g.name, describe(g.recs[0].Config), g.recs, text, 0.95))
+	}
+	if d := s.Meta["decided"]; d != "" {
+		m.Decision = &report.Decision{Text: d}
+	}
+	if s.Interrupted {
+		m.Warnings = append(m.Warnings, "the session was interrupted before it finished")
+	}
+	return m, nil
+}
+
+// describe is a configuration in one line.
+func describe(c store.Config) string {
+	parts := []string{kernelName(c)}
+	parts = append(parts, strings.TrimSpace(c.Reproducer+" "+strings.Join(c.ReproArgs, " ")))
+	if c.Duration > 0 {
+		parts = append(parts, fmt.Sprintf("-d %gs", c.Duration))
+	}
+	parts = append(parts, fmt.Sprintf("smp %d", c.SMP))
+	if len(c.Env) > 0 {
+		parts = append(parts, strings.Join(c.Env, " "))
+	}
+	if c.Iterations > 1 {
+		parts = append(parts, fmt.Sprintf("%d iterations/boot", c.Iterations))
+	}
+	return strings.Join(parts, " · ")
+}
+
+func kernelName(c store.Config) string {
+	if c.KernelLabel != "" {
+		return c.KernelLabel
+	}
+	if v, _, _ := strings.Cut(c.KernelVersion, " "); v != "" {
+		return v
+	}
+	return filepath.Base(c.KernelPath)
+}
+
+// writeFileAtomic writes through a temporary file so that a failure
+// leaves nothing at path.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".crashrig-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	os.Chmod(tmp.Name(), 0o644)
+	return os.Rename(tmp.Name(), path)
+}
