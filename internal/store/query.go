@@ -76,33 +76,37 @@ func (q Query) where() (string, []any) {
 	return "WHERE " + strings.Join(conds, " AND "), args
 }
 
-const runSelect = `SELECT r.id, coalesce(r.session_id, 0), r.uid, r.result_id, r.status,
+const runCols = `SELECT r.id, coalesce(r.session_id, 0), r.uid, r.result_id, r.status,
 	r.verdict, r.kind, r.title, r.family, r.reason, r.time_to_crash_s, r.boot_s, r.wall_s,
 	r.started, r.finished, r.host, r.accel, r.kernel_path, r.kernel_label, r.variant,
 	c.hash, c.kernel_path, c.repro_args, c.smp, c.memory_mib, c.cmdline, c.accel, c.qemu_version, c.env,
 	c.duration_s, c.iterations, coalesce(k.sha256, ''), coalesce(k.version, ''), p.name, p.hash,
 	coalesce(l.raw_bytes, 0), coalesce(l.capped, 0)
-FROM runs r
+`
+
+// runFrom joins what a RunRecord needs; Query.where filters it.
+const runFrom = `FROM runs r
 	JOIN configs c ON c.id = r.config_id
 	JOIN reproducers p ON p.id = c.repro_id
 	LEFT JOIN kernels k ON k.id = c.kernel_id
 	LEFT JOIN logs l ON l.run_id = r.id
 `
 
+const runSelect = runCols + runFrom
+
 // Runs returns the runs q selects, in id order (the order they started).
 func (db *DB) Runs(q Query) ([]RunRecord, error) {
 	where, args := q.where()
-	query := runSelect + where + " ORDER BY r.id"
+	query, qargs := runSelect+where+" ORDER BY r.id", args
 	if q.Limit > 0 {
-		query = runSelect + where + " ORDER BY r.id DESC LIMIT ?"
-		args = append(args, q.Limit)
+		query, qargs = runSelect+where+" ORDER BY r.id DESC LIMIT ?", append(slices.Clip(args), q.Limit)
 	}
-	recs, err := db.scanRuns(query, args...)
+	recs, err := db.scanRuns(query, qargs...)
 	if err != nil {
 		return nil, fmt.Errorf("reading runs: %w", err)
 	}
 	slices.SortFunc(recs, func(a, b RunRecord) int { return cmp.Compare(a.ID, b.ID) })
-	if err := db.attachIterations(recs); err != nil {
+	if err := db.attachIterations(recs, where, args); err != nil {
 		return nil, fmt.Errorf("reading iterations: %w", err)
 	}
 	return recs, nil
@@ -110,12 +114,13 @@ func (db *DB) Runs(q Query) ([]RunRecord, error) {
 
 // Run returns one run.
 func (db *DB) Run(runID int64) (*RunRecord, error) {
-	recs, err := db.scanRuns(runSelect+"WHERE r.id = ?", runID)
+	where, args := "WHERE r.id = ?", []any{runID}
+	recs, err := db.scanRuns(runSelect+where, args...)
 	if err == nil && len(recs) == 0 {
 		err = ErrNotFound
 	}
 	if err == nil {
-		err = db.attachIterations(recs)
+		err = db.attachIterations(recs, where, args)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("run %d: %w", runID, err)
@@ -158,8 +163,9 @@ func (db *DB) scanRuns(query string, args ...any) ([]RunRecord, error) {
 	return out, rows.Err()
 }
 
-// attachIterations reads the iterations of recs (sorted by id) in one query.
-func (db *DB) attachIterations(recs []RunRecord) error {
+// attachIterations reads the iterations of recs (sorted by id), which the
+// filter where selected, in one query.
+func (db *DB) attachIterations(recs []RunRecord, where string, args []any) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -167,8 +173,15 @@ func (db *DB) attachIterations(recs []RunRecord) error {
 	for i := range recs {
 		byID[recs[i].ID] = &recs[i]
 	}
-	rows, err := db.sql.Query(`SELECT run_id, idx, verdict, kind, title, family, time_to_crash_s, host_time_to_crash_s, ran_s
-		FROM iterations WHERE run_id BETWEEN ? AND ? ORDER BY run_id, idx`, recs[0].ID, recs[len(recs)-1].ID)
+	cond := "WHERE"
+	if where != "" {
+		cond = where + " AND"
+	}
+	rows, err := db.sql.Query(`SELECT i.run_id, i.idx, i.verdict, i.kind, i.title, i.family,
+			i.time_to_crash_s, i.host_time_to_crash_s, i.ran_s
+		`+runFrom+` JOIN iterations i ON i.run_id = r.id
+		`+cond+` r.id BETWEEN ? AND ? ORDER BY i.run_id, i.idx`,
+		append(args, recs[0].ID, recs[len(recs)-1].ID)...)
 	if err != nil {
 		return err
 	}

@@ -55,10 +55,11 @@ type DB struct {
 	// keep their head and tail (0 = DefaultLogCap).
 	LogCap int64
 
-	sql   *sql.DB
-	path  string
-	host  string
-	owner *owner
+	sql    *sql.DB
+	path   string
+	host   string
+	owner  *owner
+	closed bool
 }
 
 // DefaultPath is where the database lives unless --db says otherwise:
@@ -71,6 +72,9 @@ func DefaultPath() string { return filepath.Join(xdg.StateDir(), "crashrig.db") 
 func Open(path string) (*DB, error) {
 	if path == "" {
 		path = DefaultPath()
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs // the owners directory and Path stay right if the process changes directory
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("opening results database: %w", err)
@@ -122,8 +126,13 @@ func dsn(path string) string {
 func (db *DB) Path() string { return db.path }
 
 // Close marks interrupted the runs this handle started and did not finish,
-// ends its open sessions the same way, and closes the database.
+// ends its open sessions the same way, and closes the database. Closing
+// again does nothing.
 func (db *DB) Close() error {
+	if db.closed {
+		return nil
+	}
+	db.closed = true
 	err := db.abandon(context.Background(), db.owner.token)
 	if cerr := db.sql.Close(); err == nil {
 		err = cerr

@@ -376,3 +376,16 @@ func TestDefaultPath(t *testing.T) {
 		t.Errorf("journal_mode = %s, want wal", mode)
 	}
 }
+
+func TestOddPath(t *testing.T) {
+	for _, name := range []string{"with space.db", "q?mark=1.db", "hash#frag.db", "pct%20.db", "colon:x.db"} {
+		path := filepath.Join(t.TempDir(), name)
+		db := openTest(t, path)
+		if _, err := db.StartRun(0, testConfig()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("Open(%q) wrote somewhere else: %v", path, err)
+		}
+	}
+}
