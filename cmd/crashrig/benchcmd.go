@@ -13,6 +13,7 @@ import (
 
 func newBenchCmd(stdout, stderr io.Writer) *cobra.Command {
 	o := bench.Options{}
+	var throughput int
 	c := &cobra.Command{
 		Use:   "bench -k KERNEL [-n PAIRS] [-d DURATION] [--smp N]",
 		Short: "measure crashrig against the seed story's raw qemu+busybox method, side by side",
@@ -29,6 +30,14 @@ starting /init to the reproducer starting, and from a crash line to the verdict.
 			o.CacheDir = xdg.CacheDir()
 			o.LogDir = xdg.StateDir() + "/logs"
 			o.Logf = func(f string, a ...any) { fmt.Fprintf(stderr, "crashrig: "+f+"\n", a...) }
+			if throughput > 0 {
+				t, err := bench.MeasureThroughput(cmd.Context(), o, throughput)
+				if err != nil {
+					return &exitError{code: exitInfra, err: err}
+				}
+				t.Write(stdout)
+				return nil
+			}
 			rep, err := bench.Run(cmd.Context(), o)
 			if err != nil {
 				return &exitError{code: exitInfra, err: err}
@@ -41,6 +50,7 @@ starting /init to the reproducer starting, and from a crash line to the verdict.
 	c.Flags().IntVarP(&o.Runs, "pairs", "n", 5, "pairs of runs")
 	c.Flags().DurationVarP(&o.Duration, "duration", "d", 5*time.Second, "reproducer run length")
 	c.Flags().IntVar(&o.SMP, "smp", 2, "vCPUs for both methods")
+	c.Flags().IntVar(&throughput, "throughput", 0, "instead: measure runs per hour with -j 2 against the ideal, over N runs each way")
 	c.Flags().StringVar(&o.Busybox, "busybox", "/bin/busybox", "static busybox for the seed method's image")
 	return c
 }
