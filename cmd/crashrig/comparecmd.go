@@ -69,7 +69,7 @@ Exit status: 0 no difference of that size, 10 the first variant crashes more,
 	fl.Float64Var(&f.test.Alpha, "alpha", 0.05, "chance of declaring a difference between variants that crash alike")
 	fl.Float64Var(&f.test.Beta, "beta", 0.05, "chance of missing a difference of --min-effect")
 	fl.Float64Var(&f.test.MinRatio, "min-effect", 2, "smallest crash-rate ratio worth finding")
-	fl.StringVar(&f.method, "method", "exposure", "evidence: exposure (crash rates over VM-time), race (who crashes first per heat) or per-run")
+	fl.StringVar(&f.method, "method", "race", "evidence: race (which of a pair of runs crashes first; holds for any hazard shape), exposure (crash rates over VM-time; assumes a constant hazard) or per-run (crashed within the run or not)")
 	fl.StringVar(&f.test.Title, "title", "", "count only crashes with this title")
 	fl.IntVarP(&f.fixed, "runs", "n", 0, "fixed design: exactly N runs per variant, then one test")
 	fl.IntVar(&f.test.MaxRuns, "max-runs", 200, "undecided after this many runs in all")

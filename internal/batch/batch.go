@@ -44,6 +44,17 @@ type Ticket struct {
 	Seq     int // the policy's own number for the run
 }
 
+// A ControlledBooter can be told to end a run early; *run.Plan is one.
+type ControlledBooter interface {
+	BootControlled(ctx context.Context, ctl *run.Control) (*run.Result, error)
+}
+
+// An EarlyStopper is a Policy that can say when a running run stops
+// mattering: after that many seconds of reproducer time.
+type EarlyStopper interface {
+	StopAfter(t Ticket) (seconds float64, ok bool)
+}
+
 // A Recorder keeps runs as they start and end (package store is one).
 type Recorder interface {
 	Started(variant int) (id int64, err error)
@@ -98,6 +109,8 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	results := make(chan done)
 	inFlight := make([]int, len(o.Variants))
 	started := make(map[int]time.Time) // slot -> start
+	running := make(map[int]Ticket)    // slot -> ticket
+	controls := make(map[int]*run.Control)
 	free := make([]int, 0, o.Jobs)
 	for s := o.Jobs - 1; s >= 0; s-- {
 		free = append(free, s)
@@ -134,9 +147,17 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			if o.Progress != nil {
 				o.Progress.Started(slot, v, id)
 			}
+			ctl := &run.Control{}
+			running[slot], controls[slot] = t, ctl
 			go func(slot int, t Ticket, id int64) {
 				t0 := time.Now()
-				res, err := o.Variants[t.Variant].Boot(runCtx)
+				var res *run.Result
+				var err error
+				if cb, ok := o.Variants[t.Variant].(ControlledBooter); ok {
+					res, err = cb.BootControlled(runCtx, ctl)
+				} else {
+					res, err = o.Variants[t.Variant].Boot(runCtx)
+				}
 				results <- done{slot: slot, ticket: t, id: id, res: res, err: err, took: time.Since(t0)}
 			}(slot, t, id)
 		}
@@ -145,6 +166,8 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		}
 		d := <-results
 		delete(started, d.slot)
+		delete(running, d.slot)
+		delete(controls, d.slot)
 		free = append(free, d.slot)
 		v := d.ticket.Variant
 		inFlight[v]--
@@ -172,6 +195,13 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		if o.Policy.Observe(d.ticket, d.res) && !finished {
 			finished = true
 			stop() // the decision is made: runs in flight are not needed
+		}
+		if es, ok := o.Policy.(EarlyStopper); ok {
+			for slot, t := range running {
+				if at, ok := es.StopAfter(t); ok {
+					controls[slot].StopAt(at)
+				}
+			}
 		}
 		if len(sum.Errors) > 3 && len(sum.Errors) == countAll(sum) {
 			finished = true // crashrig cannot run anything: do not loop

@@ -234,6 +234,11 @@ func (p *policy) Next([]int, time.Duration) (batch.Ticket, bool) {
 	return batch.Ticket{Variant: t.Variant, Seq: t.Seq}, ok
 }
 
+// StopAfter implements batch.EarlyStopper.
+func (p *policy) StopAfter(t batch.Ticket) (float64, bool) {
+	return p.cmp.StopAfter(sequential.Ticket{Variant: t.Variant, Seq: t.Seq})
+}
+
 func (p *policy) Observe(t batch.Ticket, r *run.Result) bool {
 	st := sequential.Ticket{Variant: t.Variant, Seq: t.Seq}
 	// A boot holds one or more iterations; the first that did not pass

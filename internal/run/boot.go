@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/crashrig/crashrig/internal/console"
@@ -36,8 +38,29 @@ func NewID(t time.Time) string {
 	return t.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
 }
 
+// A Control lets another goroutine end a running boot early: once the
+// reproducer has run for the given number of seconds, the VM is stopped
+// and the run counts as a clean run of that length. It is how a
+// sequential comparison stops a run whose outcome no longer matters.
+type Control struct {
+	stopAt atomic.Uint64 // math.Float64bits of seconds; 0 = run to the end
+}
+
+// StopAt asks the boot to end once the reproducer has run s seconds.
+func (c *Control) StopAt(s float64) { c.stopAt.Store(math.Float64bits(s)) }
+
+func (c *Control) at() float64 {
+	if c == nil {
+		return 0
+	}
+	return math.Float64frombits(c.stopAt.Load())
+}
+
 // Boot runs the guest once and decides the verdict.
-func (p *Plan) Boot(ctx context.Context) (*Result, error) {
+func (p *Plan) Boot(ctx context.Context) (*Result, error) { return p.BootControlled(ctx, nil) }
+
+// BootControlled is Boot with a Control (nil = none).
+func (p *Plan) BootControlled(ctx context.Context, ctl *Control) (*Result, error) {
 	o := p.Opts
 	now := time.Now()
 	res := &Result{ID: NewID(now), Start: now, Kernel: p.Kernel, Reproducer: o.Repro.Name(), ReproArgs: o.Repro.Args,
@@ -65,7 +88,7 @@ func (p *Plan) Boot(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &watch{plan: p, m: m, log: logf, stream: console.NewStream()}
+	w := &watch{plan: p, m: m, log: logf, stream: console.NewStream(), ctl: ctl}
 	stop := w.loop(ctx)
 	if stop != verdict.StopNone {
 		m.Kill()
@@ -82,7 +105,7 @@ func (p *Plan) Boot(ctx context.Context) (*Result, error) {
 		Markers: w.markers, Console: cres, ReportHost: w.hostAt, CrashHost: w.times.CrashLine,
 		QemuCode: ex.Code, QemuSignal: ex.Signal, QemuStderr: ex.Stderr, Stop: stop,
 		HangTimeout: o.HangTimeout, BootTimeout: o.BootTimeout, OutputBytes: w.bytes,
-		Iterations: o.Iterations, KVM: cfg.Accel == "kvm", KVMBroken: p.kvmBroken,
+		Iterations: o.Iterations, KVM: cfg.Accel == "kvm", KVMBroken: p.kvmBroken, StoppedAt: ctl.at(),
 	}
 	if stop != verdict.StopNone {
 		// Our own kill is not qemu failing.
@@ -113,6 +136,7 @@ type watch struct {
 	m       *qemu.Machine
 	log     *os.File
 	stream  *console.Stream
+	ctl     *Control
 	bytes   int64
 	markers []verdict.Marker
 	chunks  []chunkTime
@@ -155,6 +179,10 @@ func (w *watch) loop(ctx context.Context) verdict.Stop {
 	defer timer.Stop()
 	for {
 		deadline, why := w.nextDeadline(o)
+		if w.ctl != nil && time.Until(deadline) > 500*time.Millisecond {
+			// A Control may ask for an earlier stop at any time.
+			deadline, why = time.Now().Add(500*time.Millisecond), ""
+		}
 		timer.Reset(time.Until(deadline))
 		select {
 		case <-ctx.Done():
@@ -209,6 +237,9 @@ func (w *watch) nextDeadline(o Options) (time.Time, verdict.Stop) {
 		c = append(c, dl{w.lastSign.Add(o.HangTimeout), verdict.StopHang})
 		if o.Duration > 0 {
 			c = append(c, dl{w.iterStart.Add(o.Duration + max(15*time.Second, o.Duration/5)), verdict.StopOverrun})
+		}
+		if at := w.ctl.at(); at > 0 && o.Iterations == 1 {
+			c = append(c, dl{w.iterStart.Add(time.Duration(at * float64(time.Second))), verdict.StopEarly})
 		}
 	}
 	best := dl{time.Now().Add(time.Hour), ""}

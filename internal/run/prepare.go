@@ -178,7 +178,13 @@ func (p *Plan) buildImage(ctx context.Context) error {
 	}
 	io := o.Image
 	io.Guest, io.Repro = guest, o.Repro
-	spec, err := image.Spec(io)
+	if io.CacheDir == "" {
+		io.CacheDir = o.CacheDir
+	}
+	if io.Logf == nil {
+		io.Logf = o.Logf
+	}
+	spec, err := image.Spec(ctx, io)
 	if err != nil {
 		return err
 	}

@@ -72,9 +72,9 @@ type Config struct {
 	// another title ends there and counts as clean time up to that crash.
 	Title string
 
-	// Limit is the configured run length in seconds, the same for every run. The
-	// Exposure scheduler uses it as the expected length of runs before any has finished
-	// (0 = treat runs as equal).
+	// Limit is the configured run length in seconds, the same for every run. Next uses
+	// it as the expected length of a run before any has finished, to balance exposure and
+	// to keep running runs inside MaxVMSeconds (0 = unknown).
 	Limit float64
 
 	// MaxVMSeconds bounds the VM time of all variants together, boot included when Results
@@ -84,8 +84,8 @@ type Config struct {
 	MaxRuns      int
 
 	// FixedRuns > 0 selects the fixed design instead of the sequential test: exactly
-	// FixedRuns runs per variant, interleaved, then one fixed-sample test (see Fixed).
-	// The budget is not used: FixedRuns is the budget.
+	// FixedRuns runs per variant, interleaved, then one fixed-sample test (the exact
+	// rate-ratio test, or Fisher's for PerRun). The budget is not used: FixedRuns is.
 	FixedRuns int
 }
 

@@ -36,9 +36,9 @@ func (o Outcome) String() string {
 // A Decision is the state of one comparison of A (Config.Variants[0]) with B (another
 // variant): its outcome, the estimated ratio and the data behind it.
 type Decision struct {
-	A, B     string  // variant names
-	Outcome  Outcome //
-	Method   Method  //
+	A, B     string // variant names
+	Outcome  Outcome
+	Method   Method
 	Fixed    bool    // decided by the fixed design, not the sequential test
 	MinRatio float64 // the difference the test was set up to find
 
@@ -60,9 +60,10 @@ type Decision struct {
 	VMTime   float64    // seconds of VM time for A and B together (boot included if reported)
 
 	// Points counts the evidence of the sequential test: heats won by A and by B (Race),
-	// crashes of A and of B inside the exposure both covered (Exposure), or run pairs where
-	// only A or only B crashed (PerRun). LLR holds the log-likelihood ratios of "A crashes more" and "B crashes
-	// more"; each test stops at ±ln((1−β)/(α/2)) and ln(β/(1−α/2)).
+	// crashes of A and of B inside the exposure both covered (Exposure), or run pairs
+	// where only A or only B crashed (PerRun). LLR holds the log-likelihood ratios of
+	// "A crashes more" and "B crashes more"; each stops at ln((1−β)/(α/2)) or
+	// ln(β/(1−α/2)).
 	Points [2]int
 	LLR    [2]float64
 
@@ -72,7 +73,7 @@ type Decision struct {
 }
 
 // String renders the decision as one line, e.g.
-// "v6.1 crashes more than v6.2: rate ratio 7.5 [2.9, 24] at 95% (13 vs 1 crashes, 1.6e+03 VM-s)".
+// "v6.1 crashes more than v6.2: hazard ratio ∞ [3, ∞] at 95% (13 vs 0 crashes, 1.56e+03 VM-s)".
 func (d Decision) String() string {
 	var head string
 	switch d.Outcome {

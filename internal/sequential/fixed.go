@@ -15,7 +15,6 @@ func (c *Comparison) fixedDecision(t *pairTest) Decision {
 	a, b := c.variants[t.a], c.variants[t.b]
 	d := c.baseDecision(t)
 	d.Fixed = true
-	alpha := c.cfg.pairAlpha()
 	rr := d.Rates
 	d.Ratio = rr.Ratio
 	f := stats.Fisher(a.crashes, a.runs, b.crashes, b.runs)
@@ -23,14 +22,22 @@ func (c *Comparison) fixedDecision(t *pairTest) Decision {
 	if a.runs < c.cfg.FixedRuns || b.runs < c.cfg.FixedRuns {
 		return d
 	}
-	if c.cfg.Method == PerRun {
-		d.Outcome = fisherOutcome(f, alpha, a, b)
-	} else {
-		d.Outcome = intervalOutcome(rr.Ratio, c.cfg.MinRatio)
-	}
+	d.Outcome = c.fixedOutcome(t)
 	d.Warnings = append(d.Warnings, rr.Warnings...)
 	d.Warnings = append(d.Warnings, variantWarnings(c.cfg.Method, a, b)...)
 	return d
+}
+
+// fixedOutcome is the outcome part of fixedDecision, without the hazard checks, once
+// both variants have their runs.
+func (c *Comparison) fixedOutcome(t *pairTest) Outcome {
+	a, b := c.variants[t.a], c.variants[t.b]
+	alpha := c.cfg.pairAlpha()
+	if c.cfg.Method == PerRun {
+		return fisherOutcome(stats.Fisher(a.crashes, a.runs, b.crashes, b.runs), alpha, a, b)
+	}
+	rr := stats.CompareRates(a.crashes, a.exposure, b.crashes, b.exposure, 1-alpha)
+	return intervalOutcome(rr.Ratio, c.cfg.MinRatio)
 }
 
 // intervalOutcome reads a verdict off an interval on λA/λB.

@@ -78,7 +78,7 @@ func (c *Comparison) score(v, seq int) {
 			continue
 		case c.cfg.FixedRuns > 0:
 			if a.runs >= c.cfg.FixedRuns && b.runs >= c.cfg.FixedRuns {
-				t.outcome = c.fixedDecision(t).Outcome
+				t.outcome = c.fixedOutcome(t)
 			}
 			continue
 		case c.cfg.Method == Exposure:

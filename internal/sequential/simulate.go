@@ -59,25 +59,6 @@ func (d Distribution) survival(t float64) float64 {
 	return math.Exp(-math.Pow(t/d.scale(), d.shape()))
 }
 
-// rateWithin is the long-run crash rate per exposure second of runs cut at limit:
-// P(T < limit) / E[min(T, limit)] (renewal–reward), by Simpson's rule.
-func (d Distribution) rateWithin(limit float64) float64 {
-	if math.IsInf(d.Mean, 1) {
-		return 0
-	}
-	const n = 2000
-	h := limit / n
-	sum := d.survival(0) + d.survival(limit)
-	for i := 1; i < n; i++ {
-		w := 2.0
-		if i%2 == 1 {
-			w = 4
-		}
-		sum += w * d.survival(float64(i)*h)
-	}
-	return (1 - d.survival(limit)) / (sum * h / 3)
-}
-
 // A Scenario is a simulated comparison: the true crash-time law of each variant and the
 // way the runs are made.
 type Scenario struct {

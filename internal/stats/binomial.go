@@ -124,3 +124,23 @@ func binomialTwoSided(x, n int, p0 float64) float64 {
 	upper := BinomialSF(x, n, p0)
 	return math.Min(1, 2*math.Min(lower, upper))
 }
+
+// PCrashWithin estimates p(crash within t seconds) from runs of any length: a run that
+// crashed by t counts as a crash, a run that lasted longer than t (crashed later or not
+// at all) as a clean run, and a run that ended clean before t is left out, since it cannot
+// tell. It returns the Wilson interval at level conf and the number of runs used.
+// 1 − KaplanMeier(obs).At(t) is the estimate that also uses the short runs.
+func PCrashWithin(obs []Observation, t, conf float64) (p Interval, runs int) {
+	crashed := 0
+	for _, o := range obs {
+		switch {
+		case !(o.Time >= 0):
+		case o.Crashed && o.Time <= t:
+			crashed++
+			runs++
+		case o.Time >= t:
+			runs++
+		}
+	}
+	return Wilson(crashed, runs, conf), runs
+}

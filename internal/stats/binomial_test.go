@@ -109,3 +109,17 @@ func TestBinomialTails(t *testing.T) {
 		})
 	}
 }
+
+func TestPCrashWithin(t *testing.T) {
+	// Within 40 s: the crash at 10 s counts; the crash at 50 s and three clean 600 s runs
+	// lasted past 40 s and count as clean; the run stopped clean at 30 s cannot tell.
+	obs := []Observation{crash(10), crash(50), clean(600), clean(600), clean(600), clean(30)}
+	p, runs := PCrashWithin(obs, 40, 0.95)
+	if diff := cmp.Diff(Wilson(1, 5, 0.95), p, approx); diff != "" || runs != 5 {
+		t.Errorf("PCrashWithin(40 s) = %v over %d runs, want 1 of 5 (-want +got):\n%s", p, runs, diff)
+	}
+	// Within 600 s: both crashes count, the 30 s run still cannot tell.
+	if p, runs := PCrashWithin(obs, 600, 0.95); runs != 5 || p.Estimate != 2.0/5 {
+		t.Errorf("PCrashWithin(600 s) = %v over %d runs, want 2 of 5", p, runs)
+	}
+}

@@ -22,15 +22,17 @@
 // # What it offers
 //
 //   - Crash probability per run: [Wilson] and [ClopperPearson] intervals, always "p(crash
-//     within T)" for the run limit T.
+//     within T)" for the run limit T; [PCrashWithin] for another T from runs of any length.
 //   - Censored exponential: [Exponential] gives the rate MLE d/E and MTTC E/d with the exact
 //     chi-square interval, or a one-sided bound when nothing crashed.
 //   - [KaplanMeier] survival with Greenwood variance and a log-log pointwise interval.
 //   - [CountTitles]: crashes per title with Wilson intervals.
 //   - [Summarize]: all of the above for one configuration, with warnings.
-//   - Two samples: [RateRatio] (conditional binomial exact), [LogRank], [Fisher].
+//   - Two samples: [CompareRates] (rate ratio, conditional binomial exact interval),
+//     [CompareSurvival] (log-rank), [Fisher] (exact test on crashed/clean runs).
 //   - Sequential tests: [WaldBounds], [PoissonSPRT] (Poisson on exposure, with the exact
-//     exposure at which H0 is accepted), [BernoulliSPRT] (per run).
+//     exposure at which H0 is accepted), [BernoulliSPRT] (per run). The two-variant
+//     decision procedure of crashrig compare is in package sequential.
 //   - The special functions these need: regularized incomplete gamma and beta and their
 //     inverses, chi-square and normal quantiles.
 //

@@ -69,7 +69,10 @@ func Exponential(crashes int, exposure float64, conf float64) Rate {
 // the run count; bound is the upper bound on the rate in crashes per second.
 func NoCrashWarning(runs int, exposure, bound, conf float64) string {
 	what := fmt.Sprintf("%s VM-time", FormatSeconds(exposure))
-	if runs >= 0 {
+	switch {
+	case runs == 1:
+		what = "1 run / " + what
+	case runs >= 0:
 		what = fmt.Sprintf("%d runs / %s", runs, what)
 	}
 	return fmt.Sprintf("no crash in %s: rate < %.3g per hour at %s", what, PerHour(bound), Percent(conf))

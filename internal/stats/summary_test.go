@@ -73,7 +73,7 @@ func TestSummarizeWarnings(t *testing.T) {
 		obs:  []Observation{{Time: -3}, {Time: 700, Limit: 600}},
 		want: []string{
 			"1 observation(s) with a negative or missing time dropped",
-			"no crash in 1 runs / 11m40s VM-time: rate < 15.4 per hour at 95%",
+			"no crash in 1 run / 11m40s VM-time: rate < 15.4 per hour at 95%",
 			"1 run(s) lasted longer than their limit",
 		},
 	}, {

@@ -109,3 +109,23 @@ func TestFisher(t *testing.T) {
 		})
 	}
 }
+
+// TestCompareRatesProperties: the interval holds the estimate, moves up with A's crashes,
+// and only A's share of the exposure matters, not its scale.
+func TestCompareRatesProperties(t *testing.T) {
+	var prev RateRatio
+	for dA := 1; dA <= 50; dA++ {
+		r := CompareRates(dA, 1000, 10, 2000, 0.95)
+		if !r.Ratio.Contains(r.Ratio.Estimate) {
+			t.Errorf("dA = %d: %v misses its estimate", dA, r.Ratio)
+		}
+		if dA > 1 && (r.Ratio.Lower <= prev.Ratio.Lower || r.Ratio.Upper <= prev.Ratio.Upper) {
+			t.Errorf("dA = %d: %v not above %v", dA, r.Ratio, prev.Ratio)
+		}
+		scaled := CompareRates(dA, 10, 10, 20, 0.95)
+		if !close(scaled.Ratio.Lower, r.Ratio.Lower, 1e-12) || !close(scaled.P, r.P, 1e-12) {
+			t.Errorf("dA = %d: exposure scale changed the result: %v vs %v", dA, scaled.Ratio, r.Ratio)
+		}
+		prev = r
+	}
+}

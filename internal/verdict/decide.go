@@ -29,9 +29,10 @@ type Evidence struct {
 	HangTimeout time.Duration // as configured, for the reason text
 	BootTimeout time.Duration
 	OutputBytes int64
-	Iterations  int    // iterations asked for
-	KVM         bool   // the guest ran under KVM
-	KVMBroken   string // non-empty when a KVM probe found KVM unusable
+	Iterations  int     // iterations asked for
+	KVM         bool    // the guest ran under KVM
+	KVMBroken   string  // non-empty when a KVM probe found KVM unusable
+	StoppedAt   float64 // with StopEarly: the reproducer seconds after which the caller stopped the run
 }
 
 // An Iteration is the outcome of one run of the reproducer within a boot.

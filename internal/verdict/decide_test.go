@@ -82,6 +82,9 @@ func TestDecide(t *testing.T) {
 			Verdict: Crash, Kind: "kernel", Family: "kernel-reboot", Title: "unexpected reboot", TimeToCrash: 1,
 			Reason: "qemu ended (guest reset or powered off) while the reproducer ran, with no crash report", BootHost: 1.8, BootGuest: 1.6,
 			Iterations: []Iteration{{Index: 0, Verdict: Crash, Kind: "kernel", Family: "kernel-reboot", Title: "unexpected reboot", TimeToCrash: 1, Ran: 1}}}},
+		{"stopped early by the caller", Evidence{Iterations: 1, Stop: StopEarly, StoppedAt: 2.5, Markers: []Marker{initM, start0, beat0}}, Outcome{
+			Verdict: Pass, Reason: "1 iteration(s) ran to the end without a crash", BootHost: 1.8, BootGuest: 1.6,
+			Iterations: []Iteration{{Index: 0, Verdict: Pass, Ran: 2.5}}}},
 		{"interrupted", Evidence{Iterations: 1, Stop: StopInterrupted, Markers: []Marker{initM, start0}}, Outcome{
 			Verdict: Interrupted, Reason: "interrupted before the run ended", BootHost: 1.8, BootGuest: 1.6}},
 	}
@@ -122,5 +125,58 @@ func TestExitCodes(t *testing.T) {
 		if v.ExitCode() != c {
 			t.Errorf("%s.ExitCode() = %d, want %d", v, v.ExitCode(), c)
 		}
+	}
+}
+
+// TestSeedInit covers the seed story's init.sh: its "Starting test now..."
+// and "Test exited with status N after S seconds" lines reach Decide as
+// start and exit markers with init=seed and no guest uptime (package
+// console), and there are no heartbeats.
+func TestSeedInit(t *testing.T) {
+	seedStart := mk(200, 2.0, marker.Start, "it", "0", "init", "seed")
+	seedExit := func(host float64, status, el string) Marker {
+		return mk(700, host, marker.Exit, "it", "0", "how", "exit", "status", status, "el", el, "init", "seed")
+	}
+	goCrash := &console.Report{Kind: console.KindGo, Family: "go-panic", Title: "go: panic: boom in main.f", Start: 400}
+	// A kernel time is since boot; with no guest uptime at the start it
+	// cannot give the time to crash, so the host's clock does.
+	kpanic := &console.Report{Kind: console.KindKernel, Family: "kernel-panic", Title: "kernel panic: sysrq triggered crash",
+		Start: 350, KernelTime: 9.5, HasKernelTime: true}
+	tests := []struct {
+		name string
+		ev   Evidence
+		want Outcome
+	}{
+		{"exit 0", Evidence{Iterations: 1, Markers: []Marker{seedStart, seedExit(32, "0", "30")}}, Outcome{
+			Verdict: Pass, Reason: "1 iteration(s) ran to the end without a crash",
+			Iterations: []Iteration{{Index: 0, Verdict: Pass, Ran: 30}}}},
+		{"exit 3", Evidence{Iterations: 1, Markers: []Marker{seedStart, seedExit(7, "3", "5")}}, Outcome{
+			Verdict: Crash, Kind: "exit", Family: "exit", Title: "exit status 3", TimeToCrash: 5, HostTTC: 5,
+			Reason:     "the reproducer exited with status 3 after 5.00s",
+			Iterations: []Iteration{{Index: 0, Verdict: Crash, Kind: "exit", Family: "exit", Title: "exit status 3", TimeToCrash: 5, HostTTC: 5, Ran: 5}}}},
+		{"go crash timed by the host", Evidence{Iterations: 1, Console: &console.Result{Reports: []*console.Report{goCrash}},
+			ReportHost: func(int64) float64 { return 3.25 }, Markers: []Marker{seedStart, seedExit(3.5, "2", "1")}}, Outcome{
+			Verdict: Crash, Kind: "go", Family: "go-panic", Title: goCrash.Title, TimeToCrash: 1.25, HostTTC: 1.25,
+			Reason:     "go crash report on the console 1.25s after the reproducer started",
+			Iterations: []Iteration{{Index: 0, Verdict: Crash, Kind: "go", Family: "go-panic", Title: goCrash.Title, TimeToCrash: 1.25, HostTTC: 1.25, Ran: 1}}}},
+		{"kernel panic timed by the host", Evidence{Iterations: 1, Console: &console.Result{Reports: []*console.Report{kpanic}},
+			ReportHost: func(int64) float64 { return 6.5 }, Markers: []Marker{seedStart}}, Outcome{
+			Verdict: Crash, Kind: "kernel", Family: "kernel-panic", Title: kpanic.Title, TimeToCrash: 4.5, HostTTC: 4.5,
+			Reason:     "kernel crash report on the console 4.50s after the reproducer started",
+			Iterations: []Iteration{{Index: 0, Verdict: Crash, Kind: "kernel", Family: "kernel-panic", Title: kpanic.Title, TimeToCrash: 4.5, HostTTC: 4.5}}}},
+		{"stopped at the run length", Evidence{Iterations: 1, Stop: StopHang, HangTimeout: 30 * time.Second, Markers: []Marker{seedStart}}, Outcome{
+			Verdict: Pass, Reason: "1 iteration(s) ran to the end without a crash",
+			Iterations: []Iteration{{Index: 0, Verdict: Pass, Ran: 30}}}},
+		{"never started", Evidence{Iterations: 1, OutputBytes: 5000, Stop: StopBootTimeout, BootTimeout: time.Minute}, Outcome{
+			Verdict: BootFail, Title: "init never reported", Reason: "the kernel printed 5000 bytes but /init never reported within 1m0s",
+			Hint: "/init's output goes to the last console= on the kernel command line: it must be ttyS0; the kernel also needs CONFIG_BLK_DEV_INITRD, CONFIG_RD_GZIP and CONFIG_DEVTMPFS (crashrig doctor -k KERNEL)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Decide(tt.ev)
+			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(Outcome{}, "Report"), cmpopts.EquateApprox(0, 1e-9)); diff != "" {
+				t.Errorf("Decide (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

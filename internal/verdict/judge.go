@@ -17,7 +17,8 @@ type judged struct {
 // while it ran.
 func judge(ev Evidence, it *iteration, idx int) judged {
 	j := judged{Iteration: Iteration{Index: idx}}
-	startUp, _ := it.start.Float("up")
+	// The seed init's start has no guest uptime: times come from the host.
+	startUp, hasUp := it.start.Float("up")
 	if it.exit != nil {
 		j.Ran, _ = it.exit.Float("el")
 	} else if it.lastBeat != nil {
@@ -27,9 +28,9 @@ func judge(ev Evidence, it *iteration, idx int) judged {
 		j.Verdict, j.Kind, j.Title, j.Family, j.report = Crash, string(r.Kind), r.Title, r.Family, r
 		j.HostTTC = ev.hostAt(r.Start) - it.start.Host
 		switch {
-		case r.HasKernelTime && r.KernelTime >= startUp:
+		case hasUp && r.HasKernelTime && r.KernelTime >= startUp:
 			j.TimeToCrash = r.KernelTime - startUp
-		case it.exit != nil && r.Kind == console.KindGo:
+		case hasUp && it.exit != nil && r.Kind == console.KindGo:
 			j.TimeToCrash, _ = it.exit.Float("el")
 		default:
 			j.TimeToCrash = guestEstimate(it, ev.hostAt(r.Start))
@@ -54,7 +55,17 @@ func judge(ev Evidence, it *iteration, idx int) judged {
 		return judgeExit(j, it)
 	}
 	j.Ran = max(j.Ran, 0)
+	if it.start.Get("init") == "seed" && (ev.Stop == StopHang || ev.Stop == StopOverrun) {
+		// The seed init has no heartbeat and cannot end the reproducer:
+		// crashrig stops the guest at the run's length (the hang timeout).
+		j.Verdict, j.Ran = Pass, ev.HangTimeout.Seconds()
+		j.reason = fmt.Sprintf("no crash in %v after the seed init's start (the seed init cannot stop the reproducer: crashrig did)", ev.HangTimeout)
+		return j
+	}
 	switch ev.Stop {
+	case StopEarly:
+		j.Verdict, j.Ran = Pass, max(j.Ran, ev.StoppedAt)
+		j.reason = fmt.Sprintf("stopped after %.1fs of the run: the comparison needed no more", ev.StoppedAt)
 	case StopHang:
 		j.Verdict, j.Title = Hang, "no heartbeat"
 		j.reason = fmt.Sprintf("no heartbeat from the guest for %v (last after %.1fs of the run)", ev.HangTimeout, j.Ran)

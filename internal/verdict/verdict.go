@@ -60,4 +60,5 @@ const (
 	StopOverrun     Stop = "overrun"      // no exit long after the duration
 	StopBootTimeout Stop = "boot-timeout" // the reproducer did not start in time
 	StopInterrupted Stop = "interrupted"  // the user or the caller cancelled
+	StopEarly       Stop = "early"        // the caller no longer needed the run past Evidence.StoppedAt
 )
