@@ -8,14 +8,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/crashrig/crashrig/internal/bench"
+	"github.com/crashrig/crashrig/internal/sequential"
 	"github.com/crashrig/crashrig/internal/xdg"
 )
 
 func newBenchCmd(stdout, stderr io.Writer) *cobra.Command {
 	o := bench.Options{}
-	var throughput int
+	var throughput, simulate int
 	c := &cobra.Command{
-		Use:   "bench -k KERNEL [-n PAIRS] [-d DURATION] [--smp N]",
+		Use:   "bench -k KERNEL [-n PAIRS] [-d DURATION] [--smp N] | --throughput N | --compare-sim N",
 		Short: "measure crashrig against the seed story's raw qemu+busybox method, side by side",
 		Long: `Boot the same kernel and reproducer (go20427 for DURATION) alternately with the seed
 story's method (busybox init.sh printing "Starting test now..." / "Test exited with
@@ -24,6 +25,14 @@ and print medians: wall time per run and its ratio, the delay from the kernel
 starting /init to the reproducer starting, and from a crash line to the verdict.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if simulate > 0 {
+				tab, err := sequential.Bench(sequential.Config{}, simulate, 1)
+				if err != nil {
+					return &exitError{code: exitInfra, err: err}
+				}
+				fmt.Fprint(stdout, tab.String())
+				return nil
+			}
 			if o.Kernel == "" {
 				return usageErr("no kernel: give -k PATH")
 			}
@@ -51,6 +60,7 @@ starting /init to the reproducer starting, and from a crash line to the verdict.
 	c.Flags().DurationVarP(&o.Duration, "duration", "d", 5*time.Second, "reproducer run length")
 	c.Flags().IntVar(&o.SMP, "smp", 2, "vCPUs for both methods")
 	c.Flags().IntVar(&throughput, "throughput", 0, "instead: measure runs per hour with -j 2 against the ideal, over N runs each way")
+	c.Flags().IntVar(&simulate, "compare-sim", 0, "instead: simulate N comparisons per scenario and print VM-seconds to a decision against fixed designs (no VM needed)")
 	c.Flags().StringVar(&o.Busybox, "busybox", "/bin/busybox", "static busybox for the seed method's image")
 	return c
 }
