@@ -19,7 +19,7 @@ var screenshot = flag.String("screenshot", "", "write the headless Chromium scre
 // chromium) and checks the screenshot: the page has content and the plots' colours are on
 // it. It skips when chromium is not installed. To refresh the screenshot in docs/:
 //
-//	go test ./internal/report -run Chromium -screenshot $PWD/docs/report-screenshot.png
+//	go test ./internal/report -run Chromium -screenshot /tmp/report.png
 func TestHTMLInChromium(t *testing.T) {
 	bin, err := exec.LookPath("chromium")
 	if err != nil {
