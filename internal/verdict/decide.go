@@ -190,18 +190,41 @@ func infra(ev Evidence, init *Marker) (Outcome, bool) {
 	return Outcome{}, false
 }
 
-func infraHint(stderr string) string {
-	switch {
-	case strings.Contains(stderr, "could not open kernel file"):
-		return "check the -k path"
-	case strings.Contains(stderr, "linux kernel too old") || strings.Contains(stderr, "kernel too old"):
-		return "the -k file is not a bootable x86 kernel image (arch/x86/boot/bzImage)"
-	case strings.Contains(stderr, "KVM") || strings.Contains(stderr, "kvm"):
-		return "KVM is unusable here: use --accel tcg or --accel auto"
-	case strings.Contains(stderr, "cannot set up guest memory") || strings.Contains(stderr, "Cannot allocate memory"):
-		return "the host is out of memory: lower -m or -j"
+// A hint is advice for output that contains any of its words.
+type hint struct {
+	words  []string
+	advice string
+}
+
+// infraHints advise on qemu's own error messages.
+var infraHints = []hint{
+	{[]string{"could not open kernel file"}, "check the -k path"},
+	{[]string{"linux kernel too old", "kernel too old"}, "the -k file is not a bootable x86 kernel image (arch/x86/boot/bzImage)"},
+	{[]string{"KVM", "kvm"}, "KVM is unusable here: use --accel tcg or --accel auto"},
+	{[]string{"cannot set up guest memory", "Cannot allocate memory"}, "the host is out of memory: lower -m or -j"},
+}
+
+// bootHints advise on the title of a crash before the reproducer started.
+var bootHints = []hint{
+	{[]string{"Unable to mount root fs"}, "the kernel could not unpack the initramfs: it needs CONFIG_BLK_DEV_INITRD and CONFIG_RD_GZIP (crashrig doctor -k KERNEL)"},
+	{[]string{"No working init", "Attempted to kill init"}, "/init could not run or died: the kernel needs CONFIG_BINFMT_ELF, CONFIG_DEVTMPFS and CONFIG_PROC_FS; see the console log"},
+	{[]string{"deadlocked on memory", "Out of memory"}, "the guest has too little memory: raise -m"},
+}
+
+// advise returns the first hint whose words occur in text, or fallback.
+func advise(hints []hint, text, fallback string) string {
+	for _, h := range hints {
+		for _, w := range h.words {
+			if strings.Contains(text, w) {
+				return h.advice
+			}
+		}
 	}
-	return "run the stored qemu command line by hand to see the whole message"
+	return fallback
+}
+
+func infraHint(stderr string) string {
+	return advise(infraHints, stderr, "run the stored qemu command line by hand to see the whole message")
 }
 
 func orNone(s string) string {

@@ -172,13 +172,5 @@ func bootFail(ev Evidence, init *Marker) Outcome {
 }
 
 func bootCrashHint(title string) string {
-	switch {
-	case strings.Contains(title, "Unable to mount root fs"):
-		return "the kernel could not unpack the initramfs: it needs CONFIG_BLK_DEV_INITRD and CONFIG_RD_GZIP (crashrig doctor -k KERNEL)"
-	case strings.Contains(title, "No working init") || strings.Contains(title, "Attempted to kill init"):
-		return "/init could not run or died: the kernel needs CONFIG_BINFMT_ELF, CONFIG_DEVTMPFS and CONFIG_PROC_FS; see the console log"
-	case strings.Contains(title, "deadlocked on memory") || strings.Contains(title, "Out of memory"):
-		return "the guest has too little memory: raise -m"
-	}
-	return "the kernel crashed while booting; see the console log"
+	return advise(bootHints, title, "the kernel crashed while booting; see the console log")
 }
