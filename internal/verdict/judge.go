@@ -2,7 +2,6 @@ package verdict
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/crashrig/crashrig/internal/console"
 )
