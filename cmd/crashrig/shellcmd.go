@@ -17,7 +17,7 @@ import (
 
 // runOnlyFlags mean nothing to an interactive session.
 var runOnlyFlags = []string{"duration", "iterations", "grace", "hang-timeout", "boot-timeout", "log-dir", "db",
-	"label", "json", "init-script"}
+	"label", "json", "init-script", "verbose"}
 
 func newShellCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	f := &runFlags{}
@@ -27,7 +27,7 @@ func newShellCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Long: `Boot KERNEL with the image crashrig run would build, but instead of running the
 reproducer, give the serial console to a shell in the guest: your terminal goes raw and
 every key, Ctrl-C included, goes to the guest. The reproducer is in the image (a
-built-in under /bin, yours under /repro) and its command line is in $REPRO.
+built-in under /bin, yours under /repro); 'repro' runs it with its arguments.
 
 Leave with Ctrl-] (the VM is stopped), or exit the shell (the guest powers off).
 The guest learns your window size at boot; after resizing, run
@@ -38,9 +38,6 @@ The image needs a shell: --base busybox (the default here) or --base u-root.`,
   crashrig shell -k bzImage --base u-root -r ./cmd/myrepro -- -n 8
   crashrig shell -k bzImage -r ./repro.sh --add ./data:/data --env GOMAXPROCS=1`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !cmd.Flags().Changed("base") {
-				f.opts.Image.Base = image.BaseBusybox
-			}
 			if f.opts.Image.InitScript != "" {
 				return usageErr("crashrig shell runs crashrig's own init: drop --init-script")
 			}
@@ -52,6 +49,8 @@ The image needs a shell: --base busybox (the default here) or --base u-root.`,
 		},
 	}
 	f.register(c)
+	f.opts.Image.Base = image.BaseBusybox
+	c.Flags().Lookup("base").DefValue = image.BaseBusybox
 	for _, name := range runOnlyFlags {
 		c.Flags().MarkHidden(name)
 	}

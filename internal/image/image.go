@@ -1,35 +1,72 @@
-// Package image decides what goes into a guest image for a run: the guest
-// binary as /init (and, under their names, /bin/true and the built-in
-// reproducers), the user's reproducer, and files the user adds. It checks
-// the inputs (a reproducer must be a static x86-64 ELF) and hands package
-// initramfs a Spec.
+// Package image decides what goes into a guest image for a run: a base
+// (nothing, busybox or u-root's Go userland), the guest binary as /init
+// (and, under their names, /bin/true and the built-in reproducers), the
+// user's reproducer, and files the user adds. It checks the inputs and
+// hands package initramfs a Spec.
+//
+// A reproducer is a built-in name, a static x86-64 ELF, a Go main package
+// (built static for linux/amd64 by package gobuild and cached), or a shell
+// script (run through /bin/sh, so it needs a base with a shell). Errors
+// caused by what the user gave wrap ErrInput.
 package image
 
 import (
+	"bytes"
 	"debug/elf"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 
-	"github.com/crashrig/crashrig/initramfs"
 	"github.com/crashrig/crashrig/reproducer/builtin"
 )
 
-// A Repro is the reproducer of a run: a built-in, or a program from the
-// host.
+// A Kind says what sort of program a reproducer is.
+type Kind string
+
+// The kinds of reproducer.
+const (
+	KindBuiltin Kind = "builtin" // part of crashrig's guest binary
+	KindELF     Kind = "elf"     // a static x86-64 program from the host
+	KindGo      Kind = "go"      // a Go main package, built for the guest
+	KindScript  Kind = "script"  // a shell script, run through /bin/sh
+)
+
+// A Repro is the reproducer of a run.
 type Repro struct {
 	Builtin string   // a name from builtin.List, or ""
-	Path    string   // host path of a static ELF, when not a built-in
+	Path    string   // absolute host path of a static ELF or a script
+	Go      string   // a Go main package: absolute directory or import path
+	Script  bool     // Path is a script
 	Args    []string // its arguments
 }
 
-// Name is how reports call the reproducer.
+// Kind says what r is.
+func (r Repro) Kind() Kind {
+	switch {
+	case r.Builtin != "":
+		return KindBuiltin
+	case r.Go != "":
+		return KindGo
+	case r.Script:
+		return KindScript
+	}
+	return KindELF
+}
+
+// Name is how reports call the reproducer: the built-in's name, the file's
+// base name, or the Go package's last path element.
 func (r Repro) Name() string {
-	if r.Builtin != "" {
+	switch {
+	case r.Builtin != "":
 		return r.Builtin
+	case r.Go != "":
+		if filepath.IsAbs(r.Go) {
+			return filepath.Base(r.Go)
+		}
+		return path.Base(r.Go)
 	}
 	return filepath.Base(r.Path)
 }
@@ -40,7 +77,7 @@ func (r Repro) GuestPath() string {
 	if r.Builtin != "" {
 		return r.Builtin
 	}
-	return "/repro/" + filepath.Base(r.Path)
+	return "/repro/" + r.Name()
 }
 
 // ErrInput marks errors in what the user gave (a missing or unsuitable
@@ -51,29 +88,83 @@ func inputErr(format string, a ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInput}, a...)...)
 }
 
-// ResolveRepro interprets the value of -r: a built-in name, or a path to a
-// static ELF (names with a slash, or existing files, are paths).
+// ResolveRepro interprets the value of -r: a built-in name; an existing
+// file (a static ELF, or a script: a "#!" first line or a .sh name); a
+// directory holding a Go main package; or a Go import path, resolved from
+// the current directory as `go build` would.
 func ResolveRepro(arg string, args []string) (Repro, error) {
 	if arg == "" {
-		return Repro{}, inputErr("no reproducer given (-r NAME or -r ./program; `crashrig reproducers` lists the built-ins)")
+		return Repro{}, inputErr("no reproducer given (-r NAME, -r ./program, -r ./script.sh or -r ./gopackage; `crashrig reproducers` lists the built-ins)")
 	}
 	if _, ok := builtin.Lookup(arg); ok && !strings.Contains(arg, "/") {
 		return Repro{Builtin: arg, Args: args}, nil
 	}
-	if _, err := os.Stat(arg); err != nil {
-		if !strings.Contains(arg, "/") {
+	st, err := os.Stat(arg)
+	if err != nil {
+		switch {
+		case isImportPath(arg):
+			return Repro{Go: arg, Args: args}, nil
+		case !strings.Contains(arg, "/"):
 			return Repro{}, inputErr("reproducer %q: no such built-in or file (built-ins: %s)", arg, builtinNames())
 		}
 		return Repro{}, inputErr("reproducer %s: %v", arg, errors.Unwrap(err))
-	}
-	if err := CheckStatic(arg); err != nil {
-		return Repro{}, err
 	}
 	abs, err := filepath.Abs(arg)
 	if err != nil {
 		return Repro{}, err
 	}
+	if st.IsDir() {
+		if err := checkGoDir(arg); err != nil {
+			return Repro{}, err
+		}
+		return Repro{Go: abs, Args: args}, nil
+	}
+	if isScript(arg) {
+		return Repro{Path: abs, Script: true, Args: args}, nil
+	}
+	if err := CheckStatic(arg); err != nil {
+		return Repro{}, err
+	}
 	return Repro{Path: abs, Args: args}, nil
+}
+
+// isImportPath reports whether arg reads as a Go import path that is not a
+// file: a first element with a dot and more after it
+// ("example.com/x/cmd/repro"), not ending like a script.
+func isImportPath(arg string) bool {
+	first, rest, _ := strings.Cut(arg, "/")
+	return strings.Contains(first, ".") && rest != "" && !strings.HasPrefix(arg, ".") &&
+		!strings.HasSuffix(arg, ".sh") && !strings.ContainsAny(arg, `\ `)
+}
+
+// checkGoDir refuses a directory without Go sources.
+func checkGoDir(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return inputErr("reproducer %s: %v", dir, err)
+	}
+	for _, e := range ents {
+		n := e.Name()
+		if !e.IsDir() && strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") {
+			return nil
+		}
+	}
+	return inputErr("reproducer %s is a directory without a Go package (no .go files): give a Go main package, a static program or a script", dir)
+}
+
+// isScript reports whether a file is a script: a "#!" line or a .sh name.
+func isScript(p string) bool {
+	if strings.HasSuffix(p, ".sh") {
+		return true
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 2)
+	n, _ := f.Read(head)
+	return bytes.Equal(head[:n], []byte("#!"))
 }
 
 func builtinNames() string {
@@ -86,17 +177,22 @@ func builtinNames() string {
 
 // CheckStatic returns an input error unless path is a statically linked
 // x86-64 ELF executable, which is all a minimal image can run.
-func CheckStatic(path string) error {
+func CheckStatic(path string) error { return checkStatic("reproducer", path) }
+
+func checkStatic(what, path string) error {
 	f, err := elf.Open(path)
 	if err != nil {
-		return inputErr("reproducer %s: not an ELF executable (%v); a script needs a base with a shell", path, err)
+		if what == "reproducer" {
+			return inputErr("reproducer %s: not an ELF executable (%v), nor a script (no #! line); a Go package is given by its directory", path, err)
+		}
+		return inputErr("%s %s: not an ELF executable (%v)", what, path, err)
 	}
 	defer f.Close()
 	if f.Machine != elf.EM_X86_64 {
-		return inputErr("reproducer %s: built for %v, the guest is x86-64 (GOARCH=amd64)", path, f.Machine)
+		return inputErr("%s %s: built for %v, the guest is x86-64 (GOARCH=amd64)", what, path, f.Machine)
 	}
 	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
-		return inputErr("reproducer %s: ELF type %v is not an executable", path, f.Type)
+		return inputErr("%s %s: ELF type %v is not an executable", what, path, f.Type)
 	}
 	for _, p := range f.Progs {
 		if p.Type != elf.PT_INTERP {
@@ -104,69 +200,8 @@ func CheckStatic(path string) error {
 		}
 		interp := make([]byte, p.Filesz)
 		p.ReadAt(interp, 0)
-		return inputErr("reproducer %s is dynamically linked (interpreter %s), and the image has no libraries: build it static (Go: CGO_ENABLED=0; C: -static)",
-			path, strings.TrimRight(string(interp), "\x00"))
+		return inputErr("%s %s is dynamically linked (interpreter %s), and the image has no libraries: build it static (Go: CGO_ENABLED=0; C: -static)",
+			what, path, strings.TrimRight(string(interp), "\x00"))
 	}
 	return nil
-}
-
-// Options describe an image.
-type Options struct {
-	Guest       string // path of the guest binary
-	Repro       Repro
-	Compression string // "" = gzip
-}
-
-// Spec returns the initramfs Spec for o.
-func Spec(o Options) (initramfs.Spec, error) {
-	files := []initramfs.File{
-		{Path: "/init", Src: o.Guest, Mode: 0o755},
-		{Path: "/bin/true", Link: "/init"},
-	}
-	for _, b := range builtin.List {
-		files = append(files, initramfs.File{Path: "/bin/" + b.Name, Link: "/init"})
-	}
-	if o.Repro.Path != "" {
-		files = append(files, initramfs.File{Path: o.Repro.GuestPath(), Src: o.Repro.Path, Mode: 0o755})
-	}
-	return initramfs.Spec{Files: files, Compression: o.Compression}, nil
-}
-
-// SeedInit is the init script of the seed story's setup, in our words: it
-// prints "Starting test now...", runs the reproducer, prints its exit
-// status and the whole seconds it took, and powers off. Images built with
-// it need a busybox base.
-func SeedInit(command string) string {
-	return `#!/bin/sh
-export PATH=/bin:/sbin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-echo "Starting test now..."
-start=$(date +%s)
-` + command + `
-ret=$?
-echo "Test exited with status $ret after $(( $(date +%s) - start )) seconds"
-poweroff -f
-`
-}
-
-// BusyboxFiles returns the files of a busybox base: the static binary
-// (checked to be static) as /bin/busybox and a link per applet.
-func BusyboxFiles(busybox string) ([]initramfs.File, error) {
-	if err := CheckStatic(busybox); err != nil {
-		return nil, fmt.Errorf("busybox base: %w (Debian: apt-get install busybox-static)", err)
-	}
-	out, err := exec.Command(busybox, "--list").Output()
-	if err != nil {
-		return nil, fmt.Errorf("busybox base: %s --list: %v", busybox, err)
-	}
-	files := []initramfs.File{{Path: "/bin/busybox", Src: busybox, Mode: 0o755}}
-	for _, a := range strings.Fields(string(out)) {
-		if a == "busybox" || a == "init" {
-			continue // /init is the image's own
-		}
-		files = append(files, initramfs.File{Path: "/bin/" + a, Link: "busybox"})
-	}
-	return files, nil
 }

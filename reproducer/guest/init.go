@@ -22,6 +22,7 @@ type orders struct {
 	iterations int           // times to run the reproducer in this boot
 	beat       time.Duration // heartbeat period
 	restart    bool          // end with a restart instead of a power-off
+	tty        string        // interactive: a shell on the console, "COLSxROWS" or "1"
 }
 
 func initMain() {
@@ -29,10 +30,13 @@ func initMain() {
 	mountAll()
 	o, err := readOrders()
 	say(marker.Init, "up", secs(up), "kernel", kernelRelease(), "ncpu", strconv.Itoa(numCPU()))
-	if err != nil {
+	switch {
+	case err != nil:
 		fmt.Printf("crashrig init: %v\n", err)
 		say(marker.Exit, "it", "0", "how", "error", "msg", err.Error())
-	} else {
+	case o.tty != "":
+		interactive(o)
+	default:
 		for it := 0; it < o.iterations; it++ {
 			runOnce(o, it)
 		}
@@ -95,17 +99,15 @@ func (o *orders) set(k, v string) error {
 		}
 	case "off":
 		o.restart = v == "restart"
+	case "tty":
+		o.tty = v
 	}
 	return err
 }
 
 // runOnce runs the reproducer once and reports how it ended.
 func runOnce(o orders, it int) {
-	cmd := exec.Command(o.run, o.args...)
-	if !strings.HasPrefix(o.run, "/") {
-		// A built-in: this binary under the reproducer's name.
-		cmd = &exec.Cmd{Path: "/init", Args: append([]string{o.run}, o.args...)}
-	}
+	cmd := command(o.run, o.args)
 	cmd.Env = append([]string{"PATH=/bin:/sbin", "HOME=/", "TERM=linux",
 		"CRASHRIG_ITERATION=" + strconv.Itoa(it)}, o.env...)
 	cmd.Dir = "/"
@@ -115,6 +117,10 @@ func runOnce(o orders, it int) {
 
 	start := uptime()
 	say(marker.Start, "it", itS, "up", secs(start), "repro", o.run)
+	if cmd.Err != nil {
+		say(marker.Exit, "it", itS, "up", secs(uptime()), "el", "0", "how", "error", "msg", cmd.Err.Error())
+		return
+	}
 	if err := cmd.Start(); err != nil {
 		say(marker.Exit, "it", itS, "up", secs(uptime()), "el", "0", "how", "error", "msg", err.Error())
 		return
@@ -156,6 +162,47 @@ func runOnce(o orders, it int) {
 		}
 	}
 }
+
+// command is how to start run: a built-in is this binary under the
+// reproducer's name, an ELF file runs as it is, a script whose #! line
+// names another interpreter the image has runs through it, and any other
+// script is sourced by /bin/sh. The arguments are set inside the command
+// string too, since u-root's gosh ignores those after -c. cmd.Err is set
+// when a script finds no shell.
+func command(run string, args []string) *exec.Cmd {
+	if !strings.HasPrefix(run, "/") {
+		return &exec.Cmd{Path: "/init", Args: append([]string{run}, args...)}
+	}
+	head := make([]byte, 256)
+	if f, err := os.Open(run); err == nil {
+		n, _ := f.Read(head)
+		head = head[:n]
+		f.Close()
+	}
+	if strings.HasPrefix(string(head), "\x7fELF") {
+		return exec.Command(run, args...)
+	}
+	if line, ok := strings.CutPrefix(string(head), "#!"); ok {
+		line, _, _ = strings.Cut(line, "\n")
+		if f := strings.Fields(line); len(f) > 0 && f[0] != "/bin/sh" {
+			if _, err := os.Stat(f[0]); err == nil {
+				return exec.Command(run, args...)
+			}
+		}
+	}
+	script := "set --"
+	for _, a := range args {
+		script += " " + shQuote(a)
+	}
+	script += "; . " + shQuote(run)
+	cmd := exec.Command("/bin/sh", append([]string{"-c", script, run}, args...)...)
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		cmd.Err = fmt.Errorf("%s is a script and the image has no /bin/sh (use --base busybox or u-root)", run)
+	}
+	return cmd
+}
+
+func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // reapOrphans collects exited processes that were reparented to init.
 func reapOrphans() {

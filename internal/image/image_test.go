@@ -1,0 +1,265 @@
+package image
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/crashrig/crashrig/initramfs"
+)
+
+// staticProgram builds a tiny static program and returns its path.
+func staticProgram(t *testing.T, dir string) string {
+	t.Helper()
+	src := filepath.Join(dir, "src", "main.go")
+	os.MkdirAll(filepath.Dir(src), 0o755)
+	os.WriteFile(src, []byte("package main\n\nfunc main() {}\n"), 0o644)
+	bin := filepath.Join(dir, "prog")
+	cmd := exec.Command("go", "build", "-o", bin, src)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// inputs lays out one of each kind of reproducer and some bad ones.
+func inputs(t *testing.T) string {
+	dir := t.TempDir()
+	staticProgram(t, dir)
+	files := map[string]string{
+		"repro.sh":            "echo no shebang but a .sh name\n",
+		"script":              "#!/bin/sh\necho hi\n",
+		"data.txt":            "just data\n",
+		"gopkg/main.go":       "package main\n\nfunc main() {}\n",
+		"gopkg/main_test.go":  "package main\n",
+		"onlytests/x_test.go": "package x\n",
+		"empty/.keep":         "",
+	}
+	for p, c := range files {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755)
+		os.WriteFile(filepath.Join(dir, p), []byte(c), 0o755)
+	}
+	return dir
+}
+
+func TestResolveRepro(t *testing.T) {
+	dir := inputs(t)
+	wd, _ := os.Getwd()
+	defer os.Chdir(wd)
+	os.Chdir(dir)
+	tests := []struct {
+		arg      string
+		kind     Kind
+		name     string
+		guest    string
+		errMatch string // "" = no error
+	}{
+		{"go20427", KindBuiltin, "go20427", "go20427", ""},
+		{"./prog", KindELF, "prog", "/repro/prog", ""},
+		{"./script", KindScript, "script", "/repro/script", ""},
+		{"repro.sh", KindScript, "repro.sh", "/repro/repro.sh", ""},
+		{"./gopkg", KindGo, "gopkg", "/repro/gopkg", ""},
+		{"gopkg", KindGo, "gopkg", "/repro/gopkg", ""},
+		{"example.com/x/cmd/myrepro", KindGo, "myrepro", "/repro/myrepro", ""},
+		{"", "", "", "", "no reproducer given"},
+		{"nosuch", "", "", "", "no such built-in or file"},
+		{"nosuch.sh", "", "", "", "no such built-in or file"},
+		{"example.com/x/run.sh", "", "", "", "run.sh: no such file or directory"},
+		{"./missing", "", "", "", "missing: no such file or directory"},
+		{"./data.txt", "", "", "", "not an ELF executable"},
+		{"/bin/ls", "", "", "", "dynamically linked (interpreter /lib64/ld-linux-x86-64.so.2)"},
+		{"./onlytests", "", "", "", "a directory without a Go package"},
+		{"./empty", "", "", "", "a directory without a Go package"},
+	}
+	for _, tt := range tests {
+		r, err := ResolveRepro(tt.arg, []string{"a"})
+		if tt.errMatch != "" {
+			if err == nil || !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), tt.errMatch) {
+				t.Errorf("ResolveRepro(%q) = %+v, %v; want an input error with %q", tt.arg, r, err, tt.errMatch)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("ResolveRepro(%q): %v", tt.arg, err)
+			continue
+		}
+		got := []string{string(r.Kind()), r.Name(), r.GuestPath()}
+		if diff := cmp.Diff([]string{string(tt.kind), tt.name, tt.guest}, got); diff != "" || len(r.Args) != 1 {
+			t.Errorf("ResolveRepro(%q) kind, name, guest path (-want +got):\n%s", tt.arg, diff)
+		}
+		if r.Path != "" && !filepath.IsAbs(r.Path) || r.Kind() == KindGo && strings.HasPrefix(r.Go, ".") {
+			t.Errorf("ResolveRepro(%q) = %+v: paths must be absolute", tt.arg, r)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	dir := inputs(t)
+	script := Repro{Path: filepath.Join(dir, "script"), Script: true}
+	tests := []struct {
+		name string
+		o    Options
+		err  string
+	}{
+		{"script on minimal", Options{Repro: script}, "is not an ELF executable but a script: it needs a base with a shell"},
+		{"script on busybox", Options{Repro: script, Base: BaseBusybox}, ""},
+		{"script on u-root", Options{Repro: script, Base: BaseURoot}, ""},
+		{"unknown base", Options{Base: "alpine"}, `--base "alpine": want minimal, busybox, u-root`},
+		{"unknown init script", Options{Base: BaseBusybox, InitScript: "systemd"}, `--init-script "systemd"`},
+		{"seed without shell", Options{InitScript: InitSeed}, "--init-script seed is a shell script"},
+		{"add missing", Options{Add: []Add{{Host: filepath.Join(dir, "nope"), Guest: "/x"}}}, "nope: no such file or directory"},
+		{"add relative guest", Options{Add: []Add{{Host: dir, Guest: "x"}}}, "the guest path must be absolute"},
+	}
+	for _, tt := range tests {
+		err := tt.o.Validate()
+		if tt.err == "" && err != nil || tt.err != "" && (err == nil || !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), tt.err)) {
+			t.Errorf("%s: Validate() = %v, want %q", tt.name, err, tt.err)
+		}
+	}
+	if a, err := ParseAdd("./data"); err == nil || a.Guest != "/data" {
+		t.Errorf("ParseAdd(./data) = %+v, %v; want guest /data and a missing-file error", a, err)
+	}
+}
+
+// listing is an archive's entries as "path kind detail".
+func listing(t *testing.T, s initramfs.Spec) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	for _, f := range s.Files {
+		switch {
+		case f.Link != "":
+			got[f.Path] = "-> " + f.Link
+		case f.Dir:
+			got[f.Path] = "dir"
+		case f.Src != "":
+			got[f.Path] = "file " + filepath.Base(f.Src)
+		default:
+			got[f.Path] = "data"
+		}
+	}
+	return got
+}
+
+func TestSpec(t *testing.T) {
+	if _, err := os.Stat("/bin/busybox"); err != nil {
+		t.Skip("needs Debian's busybox-static")
+	}
+	dir := inputs(t)
+	guest := staticProgram(t, t.TempDir())
+	os.MkdirAll(filepath.Join(dir, "tree", "sub"), 0o755)
+	os.WriteFile(filepath.Join(dir, "tree", "sub", "f"), []byte("x"), 0o600)
+	os.Symlink("sub/f", filepath.Join(dir, "tree", "link"))
+	ctx := context.Background()
+	script := Repro{Path: filepath.Join(dir, "script"), Script: true, Args: []string{"it's", "b"}}
+	tests := []struct {
+		name string
+		o    Options
+		want map[string]string // entries that must be there
+		not  []string          // entries that must not
+	}{
+		{"minimal", Options{Repro: Repro{Builtin: "go20427"}},
+			map[string]string{"/init": "file prog", "/bin/true": "-> /init", "/bin/go20427": "-> /init"},
+			[]string{"/bin/sh", "/bin/busybox"}},
+		{"busybox with a script and added files", Options{Base: BaseBusybox, Repro: script,
+			Add: []Add{{Host: filepath.Join(dir, "tree"), Guest: "/data"}, {Host: filepath.Join(dir, "data.txt"), Guest: "/etc/x.txt"}}},
+			map[string]string{"/init": "file prog", "/bin/true": "-> /init", "/bin/sh": "-> busybox", "/bin/busybox": "file busybox",
+				"/repro/script": "file script", "/data": "dir", "/data/sub": "dir", "/data/sub/f": "file f", "/data/link": "-> sub/f",
+				"/etc/x.txt": "file data.txt"},
+			[]string{"/bin/init"}},
+		{"seed", Options{Base: BaseBusybox, InitScript: InitSeed, Repro: Repro{Builtin: "selftest", Args: []string{"-mode", "panic"}}},
+			map[string]string{"/init": "data", GuestName: "file prog", "/bin/selftest": "-> " + GuestName, "/bin/true": "-> " + GuestName},
+			nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.o.Guest, tt.o.CacheDir = guest, t.TempDir()
+			s, err := Spec(ctx, tt.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := listing(t, s)
+			for p, w := range tt.want {
+				if got[p] != w {
+					t.Errorf("%s = %q, want %q", p, got[p], w)
+				}
+			}
+			for _, p := range tt.not {
+				if _, ok := got[p]; ok {
+					t.Errorf("%s is in the image", p)
+				}
+			}
+			// The archive is reproducible and holds no host path.
+			var a, b bytes.Buffer
+			if err := initramfs.Write(&a, s); err != nil {
+				t.Fatal(err)
+			}
+			s2, _ := Spec(ctx, tt.o)
+			initramfs.Write(&b, s2)
+			if !bytes.Equal(a.Bytes(), b.Bytes()) {
+				t.Error("two builds of the same image differ")
+			}
+			raw := uncompressed(t, s)
+			if bytes.Contains(raw, []byte(dir)) {
+				t.Errorf("the archive holds the host path %s", dir)
+			}
+		})
+	}
+	seed, _ := Spec(ctx, Options{Guest: guest, Base: BaseBusybox, InitScript: InitSeed,
+		Repro: script})
+	for _, f := range seed.Files {
+		if f.Path == "/init" && !strings.Contains(string(f.Data), "\n/bin/sh /repro/script 'it'\\''s' b\nret=$?\n") {
+			t.Errorf("seed init does not run the script with its arguments:\n%s", f.Data)
+		}
+	}
+	if _, err := Spec(ctx, Options{Guest: guest, Repro: Repro{Builtin: "go20427"}, Add: []Add{{Host: guest, Guest: "/init"}}}); err == nil {
+		t.Error("--add over /init was accepted")
+	}
+}
+
+func uncompressed(t *testing.T, s initramfs.Spec) []byte {
+	s.Compression = "none"
+	var b bytes.Buffer
+	if err := initramfs.Write(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestSpecGoPackage(t *testing.T) {
+	dir := inputs(t)
+	guest := staticProgram(t, t.TempDir())
+	var logs []string
+	o := Options{Guest: guest, CacheDir: t.TempDir(), Repro: Repro{Go: filepath.Join(dir, "gopkg")},
+		Logf: func(f string, a ...any) { logs = append(logs, f) }}
+	for i := 0; i < 2; i++ {
+		s, err := Spec(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := listing(t, s)["/repro/gopkg"]; !strings.HasPrefix(got, "file gopkg-") {
+			t.Errorf("/repro/gopkg = %q, want the built program", got)
+		}
+		if bytes.Contains(uncompressed(t, s), []byte(dir)) {
+			t.Errorf("the archive holds the host path %s", dir)
+		}
+	}
+	if len(logs) != 2 || !strings.HasPrefix(logs[0], "building") || !strings.Contains(logs[1], "(cached)") {
+		t.Errorf("logged %q, want one build, then the cached program", logs)
+	}
+	o.Go = "/nonexistent/bin/go"
+	if _, err := Spec(context.Background(), o); !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "--go /nonexistent/bin/go") {
+		t.Errorf("missing toolchain: %v, want an input error naming it", err)
+	}
+	o.Go, o.Repro = "", Repro{Go: filepath.Join(dir, "onlytests")}
+	if _, err := Spec(context.Background(), o); !errors.Is(err, ErrInput) {
+		t.Errorf("package without a program: %v, want an input error", err)
+	}
+}
