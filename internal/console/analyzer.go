@@ -17,6 +17,7 @@ type analyzer struct {
 	lastKernel *builder   // the latest kernel report
 	ring       ring       // recent lines, context before a header
 	booted     bool       // the kernel has been running (for reboot detection)
+	sawKern    bool       // a line with a kernel prefix was seen
 	crashSeen  bool
 	truncated  bool
 }
@@ -31,21 +32,20 @@ type builder struct {
 	lines    []line // the report's lines; lines[hdr] is the header
 	hdr      int    // index of the header in lines
 	hdrPos   int    // offset of the header in the header line's text
-	banner   bool   // the header followed a "=====" banner; another one ends the report
+	banner   byte   // the header followed a "=====" banner ('='); another one ends the report
 	size     int
 	startN   int // analyzer line number of the header
 	lastN    int // analyzer line number of the last line taken
 	closed   bool
-	complete bool // an end-of-trace marker or process exit ended it
-	full     bool // text cap reached
-	nmi      bool // an all-CPU backtrace is being printed
-	dropped  bool // not a crash after all (an unconfirmed Go header)
+	complete bool    // an end-of-trace marker or process exit ended it
+	full     bool    // text cap reached
+	nmi      bool    // an all-CPU backtrace is being printed
+	lastTS   float64 // kernel time of the last line taken
+	dropped  bool    // not a crash after all (an unconfirmed Go header)
 
 	// Go reports.
 	gs goState
 }
-
-func (a *analyzer) init() {}
 
 // add appends a line to b's text within the caps.
 func (a *analyzer) add(b *builder, l line) {
@@ -77,6 +77,7 @@ func (a *analyzer) start(b *builder) bool {
 // feed analyses one line that is not a well-formed marker.
 func (a *analyzer) feed(v *view) {
 	a.n++
+	a.sawKern = a.sawKern || v.kern
 	if !v.marker {
 		if !v.kern && a.goLine(v) {
 			a.ring.push(v)
@@ -133,8 +134,9 @@ func (a *analyzer) finish() []*Report {
 
 // A ring holds the last few lines before the current one.
 type ring struct {
-	lines [ringSize]line
+	lines [ringSize]line // text and ctx are filled in by last
 	bufs  [ringSize][]byte
+	ctxs  [ringSize][]byte
 	n     int // lines pushed since reset
 }
 
@@ -143,7 +145,8 @@ const ringSize = 32
 func (r *ring) push(v *view) {
 	i := r.n % ringSize
 	r.bufs[i] = append(r.bufs[i][:0], v.text...)
-	r.lines[i] = line{off: v.off, end: v.end, ctx: string(v.ctx), ts: v.ts, hasTS: v.hasTS, kern: v.kern}
+	r.ctxs[i] = append(r.ctxs[i][:0], v.ctx...)
+	r.lines[i] = line{off: v.off, end: v.end, ts: v.ts, hasTS: v.hasTS, kern: v.kern}
 	r.n++
 }
 
@@ -161,6 +164,7 @@ func (r *ring) last(k int) []line {
 	for j := r.n - k; j < r.n; j++ {
 		l := r.lines[j%ringSize]
 		l.text = string(r.bufs[j%ringSize])
+		l.ctx = string(r.ctxs[j%ringSize])
 		out = append(out, l)
 	}
 	return out

@@ -11,16 +11,42 @@ func TestBasic(t *testing.T) {
 		name, log, title, family string
 	}{
 		{
-			name: "go-panic",
-			log: "hello\npanic: runtime error: index out of range [5] with length 3\n\ngoroutine 1 [running]:\nmain.work(...)\n\t/tmp/x/main.go:10\nmain.main()\n\t/tmp/x/main.go:15 +0x1d\nexit status 2\n",
+			name:   "go-panic",
+			log:    "hello\npanic: runtime error: index out of range [5] with length 3\n\ngoroutine 1 [running]:\nmain.work(...)\n\t/tmp/x/main.go:10\nmain.main()\n\t/tmp/x/main.go:15 +0x1d\nexit status 2\n",
 			title:  "go: panic: runtime error: index out of range [NUM] with length NUM in main.work",
 			family: "go-panic",
 		},
 		{
-			name: "go-fatal",
-			log: "fatal error: concurrent map writes\n\ngoroutine 7 [running]:\ninternal/runtime/maps.fatal({0x4b3f2f?, 0x0?})\n\t/usr/local/go/src/runtime/panic.go:1058 +0x18\nmain.writer(0xc000012345)\n\t/tmp/x/main.go:12 +0x45\ncreated by main.main in goroutine 1\n\t/tmp/x/main.go:20 +0x99\n",
+			name:   "go-fatal",
+			log:    "fatal error: concurrent map writes\n\ngoroutine 7 [running]:\ninternal/runtime/maps.fatal({0x4b3f2f?, 0x0?})\n\t/usr/local/go/src/runtime/panic.go:1058 +0x18\nmain.writer(0xc000012345)\n\t/tmp/x/main.go:12 +0x45\ncreated by main.main in goroutine 1\n\t/tmp/x/main.go:20 +0x99\n",
 			title:  "go: fatal error: concurrent map writes in main.writer",
 			family: "go-data-race",
+		},
+		{
+			name:   "go-mid-line",
+			log:    "working.....panic: runtime error: slice bounds out of range [:4] with capacity 3\n\ngoroutine 1 [running]:\nmain.main()\n\t/x/main.go:9 +0x1d\n",
+			title:  "go: panic: runtime error: slice bounds out of range [:NUM] with capacity NUM in main.main",
+			family: "go-panic",
+		},
+		{
+			name: "go-test-panic",
+			log: "=== RUN   TestParse\n--- FAIL: TestParse (0.00s)\npanic: boom [recovered]\n\tpanic: boom\n\ngoroutine 7 [running]:\n" +
+				"testing.tRunner.func1.2({0x51c2a0, 0x5a1e30})\n\t/usr/local/go/src/testing/testing.go:1545 +0x238\n" +
+				"testing.tRunner.func1()\n\t/usr/local/go/src/testing/testing.go:1548 +0x397\n" +
+				"panic({0x51c2a0?, 0x5a1e30?})\n\t/usr/local/go/src/runtime/panic.go:914 +0x21f\n" +
+				"example.com/m/parser.TestParse(0xc000007860?)\n\t/src/m/parser/parse_test.go:10 +0x25\n" +
+				"testing.tRunner(0xc000007860, 0x56d7a8)\n\t/usr/local/go/src/testing/testing.go:1595 +0xff\n" +
+				"created by testing.(*T).Run in goroutine 1\n\t/usr/local/go/src/testing/testing.go:1648 +0x3ad\nFAIL\texample.com/m/parser\t0.004s\n",
+			title:  "go: panic: boom [recovered] in parser.TestParse",
+			family: "go-panic",
+		},
+		{
+			name: "go-test-timeout",
+			log: "panic: test timed out after 10m0s\nrunning tests:\n\tTestSlowDial (10m0s)\n\n" +
+				"goroutine 34 [running]:\ntesting.(*M).startAlarm.func1()\n\t/usr/local/go/src/testing/testing.go:2259 +0x3b9\n" +
+				"created by time.goFunc\n\t/usr/local/go/src/time/sleep.go:176 +0x2d\n",
+			title:  "go: panic: test timed out after 10m0s in TestSlowDial",
+			family: "go-panic",
 		},
 		{
 			name:  "go-text-only",

@@ -3,8 +3,18 @@
 // The input is the raw byte stream of a guest's serial console: kernel
 // messages (with or without [ sec.usec] timestamps, [T123]/[C1] caller ids
 // and <N> log levels), output of user-space programs, and the guest
-// protocol's marker lines (package reproducer/marker). It may arrive whole
-// (Parse) or in chunks of any size (Stream); both give the same Result.
+// protocol's marker lines (package reproducer/marker). Lines end with
+// '\n'; '\r' is ignored. Logs saved from a system journal, syslog or a
+// container runtime are understood too (their line prefixes are removed).
+// The input may arrive whole (Parse) or in chunks of any size (Stream);
+// both give the same Result.
+//
+// Kernel reports are found by header (BUG:, WARNING:, INFO:, general
+// protection fault, Kernel panic, ... see kernel_rules.go) and titled the
+// way syzbot titles them, from the first stack frame that is not a generic
+// helper. Go reports start at a "panic:", "fatal error:", "fatal:",
+// "unexpected fault address" or "SIGxxx:" line and count only once a
+// traceback (or the process's death) confirms them.
 //
 // The output is a Result: the guest markers seen, in order, and the crash
 // Reports found, earliest first. A Report has a Kind (kernel or Go), a
@@ -39,10 +49,23 @@ const (
 // A Report is one crash found in a console log.
 type Report struct {
 	Kind Kind
-	// Family pools titles that statistics may count together:
-	// kernel-warning, kernel-bug, kernel-oops, kernel-kasan, kernel-panic,
-	// kernel-hang, kernel-lockdep, ..., go-panic, go-signal,
-	// go-fatal-memory-corruption, go-oom, ... (see families.go).
+	// Family pools titles that statistics may count together.
+	//
+	// Kernel: kernel-warning, kernel-bug (BUG:, kernel BUG at), kernel-oops
+	// (page faults, NULL dereferences, GPF, invalid opcode, divide error,
+	// double fault), kernel-kasan, kernel-kfence, kernel-kmsan,
+	// kernel-kcsan, kernel-ubsan, kernel-lockdep, kernel-hang (soft and
+	// hard lockups, RCU stalls, hung tasks), kernel-memory (bad page,
+	// SLUB), kernel-memory-leak, kernel-info (other INFO:), kernel-panic,
+	// kernel-init-exit (Attempted to kill init!), kernel-boot (no root,
+	// no init), kernel-oom, kernel-reboot.
+	//
+	// Go: go-panic, go-signal (faults: SIGSEGV, SIGBUS, unexpected
+	// signal, fault address), go-fatal-memory-corruption (the runtime
+	// found its own data damaged: bad pointers, span errors, unexpected
+	// return pc, panic during panic, ...), go-oom, go-stack-overflow,
+	// go-deadlock, go-data-race (concurrent map access), go-fatal (other
+	// fatal errors).
 	Family string
 	// Title is the stable one-line title, at most 120 bytes; never empty.
 	Title string

@@ -1,6 +1,9 @@
 package console
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // Kernel stack frames as printed by the kernel (x86 and arm64 mostly):
 //
@@ -9,7 +12,7 @@ import "strings"
 //	 [<ffffffff81234567>] foo+0x1a/0x40     (older kernels, kmemleak)
 //	 foo+0x1a/0x40 [module]
 //	 foo+0x1a/0x40 mm/foo.c:123             (symbolised)
-//	 foo mm/foo.c:123 [inline]              (symbolised inline frame)
+//	 foo mm/foo.c:123 [inline]              (symbolised inline frame: not used for titles)
 //	 <TASK> </TASK> <IRQ> </IRQ> <NMI> <EOI> (section markers)
 
 type frameKind int
@@ -36,9 +39,28 @@ func parseFrame(s string) (string, frameKind) {
 	if strings.HasSuffix(t, " (unreliable)") {
 		kind = badFrame
 	}
+	if strings.HasPrefix(t, "(") {
+		// arm: "[<c0123456>] (foo+0x10/0x20) from [<c0567890>] (bar+0x14/0x20)".
+		if e := strings.IndexAny(t, "+)"); e > 1 && strings.Contains(t, ") from ") {
+			name := t[1:e]
+			if _, ok := funcToken(name + "+0x0/0x0"); ok {
+				if k := strings.IndexByte(name, '.'); k > 0 {
+					name = name[:k]
+				}
+				return name, kind
+			}
+		}
+		return "", notFrame
+	}
 	fn, ok := funcToken(t)
 	if !ok {
 		return "", notFrame
+	}
+	if !strings.Contains(t, "+0x") {
+		// A symbolised inline frame ("foo mm/x.c:12 [inline]") names a
+		// function that was compiled into its caller, which the next
+		// frame names: syzbot's titles never use inline frames.
+		kind = badFrame
 	}
 	return fn, kind
 }
@@ -115,21 +137,21 @@ func looksLikeSource(s string) bool {
 	return dot > 0
 }
 
-// ripFunc returns the function of a faulting-instruction line
-// ("RIP: 0010:foo+0x1a/0x40", "pc : foo+0x1a/0x40", "PC is at foo+0x..",
-// "NIP [c0000000001234] foo+0x..", "IP: [<ffffffff>] foo+0x..") or "".
-func ripFunc(s string) (string, bool) {
+// ripLine parses a faulting-instruction line ("RIP: 0010:f+0x1a/0x40",
+// "pc : f+0x1a/0x40", "PC is at f+0x..", "NIP [c0000000001234] f+0x..",
+// "IP: [<ffffffff>] f+0x.."): isRIP says the line is one, ok that it
+// names a kernel function (a user-space "RIP: 0033:0x7f12..." does not).
+func ripLine(s string) (fn string, ok, isRIP bool) {
 	t := strings.TrimLeft(s, " \t")
 	var rest string
-	found := false
 	for _, p := range []string{"RIP: ", "EIP: ", "IP: ", "pc : ", "PC is at ", "NIP: ", "NIP ", "epc : "} {
 		if strings.HasPrefix(t, p) {
-			rest, found = t[len(p):], true
+			rest, isRIP = t[len(p):], true
 			break
 		}
 	}
-	if !found {
-		return "", false
+	if !isRIP {
+		return "", false, false
 	}
 	rest = strings.TrimLeft(rest, " ")
 	// "0010:" segment selector.
@@ -137,11 +159,13 @@ func ripFunc(s string) (string, bool) {
 		rest = rest[c+1:]
 	}
 	rest = skipAddrs(rest)
-	if i := strings.Index(rest, "] "); i >= 0 && strings.HasPrefix(rest, "[") {
-		rest = rest[i+2:]
+	if strings.HasPrefix(rest, "[") {
+		if i := strings.Index(rest, "] "); i >= 0 {
+			rest = strings.TrimLeft(rest[i+2:], " ")
+		}
 	}
-	fn, ok := funcToken(rest)
-	return fn, ok
+	fn, ok = funcToken(rest)
+	return fn, ok, true
 }
 
 func allDigitsStr(s string) bool {
@@ -160,6 +184,9 @@ func atFunc(s string) (string, bool) {
 		return "", false
 	}
 	t := skipAddrs(strings.TrimLeft(s[i+4:], " "))
+	if !strings.Contains(t, "+0x") {
+		return "", false // a symbolised inline function: its caller follows
+	}
 	return funcToken(t)
 }
 
@@ -193,125 +220,119 @@ func isRegisterLine(t string) bool {
 	return true
 }
 
-// skipFrame reports whether fn is a generic helper that is never the
-// culprit: printing, reporting machinery, sanitizers, locking, memory
-// and string helpers.
-func skipFrame(fn string, extra []string) bool {
-	return matchAny(fn, commonSkip) || matchAny(fn, extra)
-}
-
-// matchAny matches fn against patterns: "foo" exact, "foo*" prefix,
-// "*foo" suffix, "*foo*" substring.
-func matchAny(fn string, pats []string) bool {
-	for _, p := range pats {
-		if matchPattern(fn, p) {
-			return true
-		}
-	}
-	return false
-}
-
-func matchPattern(fn, p string) bool {
-	pre := strings.HasPrefix(p, "*")
-	suf := strings.HasSuffix(p, "*") && len(p) > 1
-	core := strings.Trim(p, "*")
-	switch {
-	case pre && suf:
-		return strings.Contains(fn, core)
-	case pre:
-		return strings.HasSuffix(fn, core)
-	case suf:
-		return strings.HasPrefix(fn, core)
-	}
-	return fn == p
-}
-
+// Frames that are never the culprit: reporting machinery, sanitizers,
+// allocation, locking, memory and string helpers, generic teardown. Each
+// entry is a regular expression matched anywhere in the function name, so
+// "spin_lock" covers _raw_spin_lock_irqsave too; "^...$" anchors it.
 var commonSkip = []string{
-	// Reporting machinery.
-	"*dump_stack*", "show_stack", "show_regs", "show_trace*", "__show_regs", "show_trace_log_lvl", "*printk*",
-	"*warn_slowpath*", "__warn", "__warn_printk", "warn_alloc*", "report_bug", "fixup_bug", "handle_bug", "do_error_trap",
-	"do_trap*", "*invalid_op*", "exc_*", "asm_exc_*", "die", "__die*", "oops_*", "*panic*", "nmi_cpu_backtrace*",
-	"nmi_trigger_cpumask_backtrace", "arch_trigger_cpumask_backtrace", "print_address_description*", "print_report",
-	"print_error_description", "describe_object*", "bad_page*", "page_fault*", "do_page_fault", "__do_page_fault",
-	"do_user_addr_fault", "do_kern_addr_fault", "kernelmode_fixup_or_oops", "__bad_area*", "bad_area*", "no_context",
-	"do_general_protection", "general_protection", "do_int3*", "program_check_exception", "program_check_common",
-	"die_kernel_fault", "__do_kernel_fault", "do_mem_abort", "el1_*", "el1h_*", "do_translation_fault", "do_bad_area",
+	// Reporting and trap handling.
+	"panic", "dump_stack", "show_stack", "walk_stack", "dump_backtrace", "printk", "va_format",
+	"warn_slowpath", "warn_alloc", "warn_bogus", "__warn", "report_bug", "fixup_bug", "invalid_op",
+	"do_error", "_trap$|do_trap", "print_report", "print_usage_bug", "print_address_description",
+	"print_tainted", "^get_taint$", "hex_dump_to_buffer", "print_hex_dump", "program_check_exception",
+	"program_check_common", "do_(kernel|translation)_fault", "do_mem_abort", "el1_abort",
+	"el1h_64_sync(?:_handler)?", "assertfail", "__fortify_report",
+	"stack_trace_consume_entry", "arch_stack_walk", "stack_trace_save",
 	// Sanitizers and debugging helpers.
-	"*__sanitizer*", "__asan*", "*kasan*", "__msan*", "*kmsan*", "__tsan*", "*kcsan*", "__ubsan_*", "ubsan_*",
-	"*kfence*", "check_memory_region*", "read_word_at_a_time", "*debug_object*", "timer_is_static_object",
-	"work_is_static_object", "kcov_*", "__kcov_*", "*should_fail*", "fail_dump", "__should_failslab", "should_failslab",
-	// Locking.
-	"*lockdep*", "lock_acquire*", "lock_release*", "lock_class*", "reacquire_held_locks", "*spin_lock*",
-	"*spin_trylock*", "*spin_unlock*", "*raw_read_lock*", "*raw_read_trylock*", "*raw_write_lock*",
-	"*raw_write_trylock*", "*raw_read_unlock*", "*raw_write_unlock*", "do_raw_*", "down", "down_read*", "down_write*",
-	"down_trylock", "down_interruptible", "down_killable", "up_read", "up_write", "up", "*mutex_lock*",
-	"*mutex_trylock*", "*mutex_unlock*", "mutex_remove_waiter", "osq_lock", "osq_unlock", "__wake_up*",
-	"queued_spin_*", "queued_read_*", "queued_write_*", "native_queued_spin_*", "__pv_queued_spin_*", "pv_queued_spin_*",
-	"rwsem_down_*", "__down_*", "__up_*", "rt_mutex*", "__rt_mutex*",
-	// Reference counts, lists, memory and string helpers.
-	"refcount_*", "__refcount_*", "*memcpy*", "*memcmp*", "*memset*", "*memchr*", "*memmove*", "strcmp", "strncmp",
-	"strcasecmp", "strncasecmp", "strcpy", "strlcpy", "strncpy", "strscpy*", "strlen", "strnstr", "strnlen*", "strchr",
-	"strrchr", "strstr", "strcat", "strncat", "strlcat", "*copy_to_user*", "*copy_from_user*", "*put_user*",
-	"*get_user*", "*might_fault*", "*might_sleep*", "__might_resched", "*list_add*", "*list_del*", "*list_replace*",
-	"*list_move*", "*list_splice*", "*_indirect_thunk_*", "*_return_thunk*", "string", "string_nocheck", "pointer",
-	"vsnprintf", "snprintf", "scnprintf", "vscnprintf", "sprintf", "vsprintf", "kasprintf", "kvasprintf",
-	"dev_info", "dev_notice", "dev_warn", "dev_err", "dev_alert", "dev_crit", "dev_emerg", "dev_printk*", "_dev_*",
-	// Work, timers and device teardown that wait for the real culprit.
-	"del_timer*", "timer_delete*", "flush_work", "__flush_work", "__cancel_work_timer", "__cancel_work*",
-	"cancel_work_sync", "try_to_grab_pending", "finish_wait", "kthread_stop", "kobject_del", "kobject_put",
-	"kobject_uevent_env", "add_uevent_var", "get_device_parent", "device_add", "device_del", "device_unregister",
-	"device_destroy",
+	"__sanitizer", "__asan", "kasan", "hwasan", "__msan", "kmsan", "kcsan_setup_watchpoint",
+	"check_memory_region", "check_heap_object", "check_object", "read_word_at_a_time",
+	"(read|write)_once_.*nocheck", "debug_object", "timer_is_static_object", "work_is_static_object",
+	// Allocation.
+	"alloc_page", "k?v?(?:m|z|c)alloc", "krealloc", "kmem_cache", "allocate_slab", "__alloc_frozen_pages",
+	"folio_(?:alloc|unlock)", "filemap_alloc_folio", "__filemap_get_folio", "find_or_create_page",
+	"do_read_cache_folio", "read_cache_page", "pagecache_get_page", "grab_cache_page_write_begin", "slab_",
+	"^kv?free$", "kfree_skb", "memdup", "strdup", "strndup",
+	// Locking, atomics and reference counts.
+	"lockdep", "lock_acquire", "lock_release", "lock_class", "mark_lock", "(reacquire|mark)_held_locks",
+	"print_unlock", "imbalance_bug", "bh_enable", "bh_disable", "perf_trace", "raw_spin_rq", "spin_lock",
+	"spin_trylock", "spin_unlock", "read_lock", "read_trylock", "write_lock", "write_trylock", "read_unlock",
+	"write_unlock", "^down$", "down_read", "down_write", "down_trylock", "up_read", "up_write", "^mutex_",
+	"^__mutex_", "^rt_mutex_", "owner_on_cpu", "osq_lock", "osq_unlock",
+	"atomic(64)?_(dec|inc|read|set|or|xor|and|add|sub|fetch|xchg|cmpxchg|try)", "(set|clear|change|test)_bit",
+	"__wake_up", "^refcount_", "^kref_", "ref_tracker", "seqprop_assert", "(trace|lockdep)_(hard|soft)irq",
+	"^(un)?lock_page", "__might_fault", "might_fault", "might_sleep", "__might_resched",
+	// Memory, strings, user copies, lists and trees.
+	"memcpy", "memcmp", "memset", "memchr", "memmove", "strcmp", "strncmp", "strcpy", "strlcpy", "strncpy",
+	"strscpy", "strlen", "strstr", "strnstr", "strnlen", "strchr", "string", "pointer", "snprintf",
+	"scnprintf", "kasprintf", "kvasprintf", "copy_to_user", "copy_from_user", "copy_to_iter",
+	"copy_from_iter", "copy_page_to_iter", "copy_page_from_iter", "copy_folio_to_iter", "^copyin$",
+	"^copyout$", "put_user", "get_user", "list_add", "list_del", "list_replace", "list_move", "list_splice",
+	"^rb_", "^__rb_", "^klist_", "xas_(?:start|load|find)", "rhashtable_lookup", "extract_(user|iter)_to_sg",
+	"_indirect_thunk_", "__phys_addr", "^crc\\d+", "crc_itu_t",
+	"readb$", "readw$", "readl$", "readq$", "writeb$", "writew$", "writel$", "writeq$", "logic_in", "logic_out",
+	// Device printing and generic teardown that waits for the real culprit.
+	"dev_info", "dev_notice", "dev_warn", "dev_err", "dev_alert", "dev_crit", "dev_emerg",
+	"del_timer", "lock_timer_base", "__timer_delete_sync", "sk_stop_timer_sync", "__mod_timer", "flush_work",
+	"__cancel_work_timer", "cancel_work_sync", "try_to_grab_pending", "flush_workqueue", "drain_workqueue",
+	"destroy_workqueue", "queue_work", "insert_work", "__queue_delayed_work", "queue_delayed_work_on",
+	"finish_wait", "^complete$", "wait_for_completion", "kthread_stop", "kobject_", "add_uevent_var",
+	"get_device_parent", "device_add", "device_del", "device_unregister", "device_destroy", "device_release",
+	"devres_release_all", "^put_device$", "device_for_each_child", "device_remove_file", "hwrng_unregister",
+	"i2c_del_adapter", "__unregister_client", "rollback_registered", "unregister_netdev", "sysfs_remove",
+	"tty_unregister_device", "dummy_urb_enqueue", "usb_kill_urb", "usb_kill_anchored_urbs", "usb_control_msg",
+	"usb_hcd_submit_urb", "usb_submit_urb", "^iput$", "^iput_final$", "^ihold$", "ida_free",
+	"find_lock_entries", "truncate_inode_pages_range", "cleanup_srcu_struct", "drop_nlink", "fast_dput", "dput",
 }
 
-// syscallName turns a syscall wrapper into the syscall's name:
-// __x64_sys_ioctl, __se_sys_ioctl, __do_sys_ioctl, SyS_ioctl and
-// SYSC_ioctl all become sys_ioctl.
-func syscallName(fn string) string {
-	for _, p := range []string{"__x64_", "__ia32_", "__arm64_", "__riscv_", "__s390x_", "__s390_", "__se_", "__do_"} {
-		if strings.HasPrefix(fn, p+"sys_") || strings.HasPrefix(fn, p+"compat_sys_") {
-			return fn[len(p):]
-		}
-	}
-	for _, p := range []string{"SyS_", "SYSC_"} {
-		if strings.HasPrefix(fn, p) {
-			return "sys_" + fn[len(p):]
-		}
-	}
-	for _, p := range []string{"compat_SyS_", "compat_SYSC_"} {
-		if strings.HasPrefix(fn, p) {
-			return "compat_sys_" + fn[len(p):]
-		}
-	}
-	return fn
+// skipper compiles the common skip list plus a format's own.
+func skipper(extra []string) *regexp.Regexp {
+	return regexp.MustCompile(strings.Join(append(append([]string{}, commonSkip...), extra...), "|"))
 }
 
-// Stall anchors: functions that dispatch work. A loop detected by a stall
-// or lockup detector is identified by the frame just above the first
-// anchor (the syscall, work item or timer that loops), not by the random
-// place the interrupt caught it in.
-var stallAnchors = []string{
-	"process_one_work", "do_syscall_*", "do_fast_syscall_*", "sysenter_dispatch", "tracesys_phase2",
-	"*netif_receive_skb*", "do_softirq*", "__do_softirq", "call_timer_fn", "*_run_timers", "run_timer_softirq",
-	"run_ksoftirqd", "smpboot_thread_fn", "kthread", "start_secondary", "cpu_startup_entry", "ret_from_fork*",
-	"vfs_write", "vfs_read", "vfs_iter_read", "vfs_iter_write", "do_iter_read", "do_iter_write", "vfs_ioctl",
-	"blkdev_driver_ioctl", "blkdev_ioctl", "call_read_iter", "call_write_iter", "do_iter_readv_writev", "call_mmap",
-	"mmap_region", "do_mmap", "do_dentry_open", "vfs_open", "sock_sendmsg*", "sock_recvmsg*", "sock_release",
-	"__sock_release", "__sys_setsockopt", "kernel_setsockopt", "sock_common_setsockopt", "__sys_listen",
-	"kernel_listen", "sk_common_release", "sock_mmap", "__sys_accept*", "kernel_accept", "sock_do_ioctl", "sock_ioctl",
-	"compat_sock_ioctl", "nfnetlink_rcv_msg", "sys_socketpair", "sys_connect", "sys_ioctl", "compat_sys_ioctl",
-	"__sys_connect", "__sys_socketpair", "__do_fault", "handle_mm_fault", "do_page_fault", "page_fault", "__fput",
-	"task_work_run", "exit_to_usermode*", "exit_to_user_mode*",
+var defaultSkip = skipper(nil)
+
+// frameStripPrefixes are syscall wrapper and entry prefixes: a frame is
+// titled by the shortest name obtained by removing one of them, so
+// __x64_sys_ioctl, __se_sys_ioctl and __do_sys_ioctl name one place.
+var frameStripPrefixes = []string{
+	"SYSC_", "SyS_", "sys_", "__x64_", "__ia32_", "__arm64_", "____sys_", "___sys_", "__sys_", "__se_",
+	"__se_sys_", "__do_sys_", "compat_SYSC_", "compat_SyS_", "ksys_",
 }
 
-// stallFrame picks the frame above the first anchor; when no anchor is
-// found it falls back to the first frame.
+// stripFrame returns the canonical name of a frame.
+func stripFrame(fn string) string {
+	best := fn
+	for _, p := range frameStripPrefixes {
+		if t := strings.TrimPrefix(fn, p); len(t) < len(best) && t != "" {
+			best = t
+		}
+	}
+	return best
+}
+
+// Stall anchors: functions that dispatch work. A loop caught by a stall
+// or lockup detector is named by the frame just above the first anchor
+// (the syscall, work item or timer that loops), not by the random place
+// where the interrupt caught it. Matched against stripped frame names.
+var stallAnchors = regexp.MustCompile(strings.Join([]string{
+	"process_one_work", "do_syscall_", "do_fast_syscall_", "sysenter_dispatch", "tracesys_phase2",
+	"el0_svc_handler", "invoke_syscall", "ret_fast_syscall", "netif_receive_skb", "do_softirq",
+	"call_timer_fn", "_run_timers", "run_timer_softirq", "hrtimer_run", "run_ksoftirqd", "smpboot_thread_fn",
+	"^kthread$", "start_secondary", "cpu_startup_entry", "ret_from_fork",
+	"vfs_write", "vfs_read", "vfs_iter_read", "vfs_iter_write", "do_iter_read", "do_iter_write",
+	"call_read_iter", "call_write_iter", "new_sync_read", "new_sync_write", "vfs_ioctl", "ksys_ioctl",
+	"compat_ioctl", "compat_sys_ioctl", "blkdev_driver_ioctl", "blkdev_ioctl", "do_iter_readv_writev",
+	"^call_mmap", "mmap_region", "do_mmap", "do_dentry_open", "vfs_open",
+	"^sock_sendmsg", "^sock_recvmsg", "^sock_release", "^__sock_release", "^setsockopt$", "kernel_setsockopt",
+	"sock_common_setsockopt", "^listen$", "kernel_listen", "sk_common_release", "^sock_mmap", "^accept$",
+	"kernel_accept", "^sock_do_ioctl", "^sock_ioctl", "^compat_sock_ioctl", "^nfnetlink_rcv_msg",
+	"^rtnetlink_rcv_msg", "^netlink_dump", "^(sys_)?(socketpair|connect|ioctl)",
+	"__do_fault", "do_page_fault", "^page_fault$", "__fput", "task_work_run", "exit_to_usermode",
+	"smp_call_function", "tasklet_action", "tasklet_hi_action",
+}, "|"))
+
+// stallFrame picks the frame above the first anchor (frames are already
+// stripped and filtered); with no anchor it falls back to the first frame.
 func stallFrame(frames []string) string {
 	if len(frames) == 0 {
 		return ""
 	}
 	prev := frames[0]
 	for _, f := range frames {
-		if matchAny(f, stallAnchors) || matchAny(syscallName(f), stallAnchors) {
+		if stallAnchors.MatchString(f) {
+			if strings.Contains(f, "smp_call_function") {
+				return "smp_call_function"
+			}
 			return prev
 		}
 		prev = f
@@ -325,21 +346,24 @@ func stallFrame(frames []string) string {
 func hangFrame(frames []string) string {
 	for _, f := range frames {
 		switch {
-		case strings.HasPrefix(f, "rtnl_lock"):
-			return "rtnl_lock"
-		case strings.HasPrefix(f, "synchronize_rcu"), strings.HasPrefix(f, "synchronize_srcu"),
-			strings.HasPrefix(f, "synchronize_net"), strings.HasPrefix(f, "synchronize_sched"):
+		case strings.Contains(f, "rtnl_lock"):
+			return f
+		case strings.Contains(f, "synchronize_rcu"), strings.Contains(f, "synchronize_srcu"),
+			strings.Contains(f, "synchronize_net"), strings.Contains(f, "synchronize_sched"):
 			return "synchronize_rcu"
 		}
 	}
+next:
 	for _, f := range frames {
-		if !matchAny(f, hangSkip) {
-			return f
+		for _, w := range hangSkip {
+			if strings.Contains(f, w) {
+				continue next
+			}
 		}
+		return f
 	}
 	return ""
 }
 
-var hangSkip = []string{"*sched*", "*_lock*", "*_slowlock*", "*down*", "*completion*", "kthread*", "*wait*",
-	"*synchronize*", "context_switch", "__switch_to*", "cancel_delayed_work*", "*rwsem*", "*percpu_*", "*io_schedule*",
-	"*bit_wait*", "*freezer*", "*futex*"}
+var hangSkip = []string{"sched", "_lock", "_slowlock", "down", "rwsem", "completion", "kthread", "wait",
+	"synchronize", "context_switch", "__switch_to", "cancel_delayed_work", "rcu_barrier"}

@@ -23,9 +23,10 @@ import (
 //
 // A header line alone is not a crash (programs print "panic: ..." as
 // text); the report is confirmed by what follows it: a goroutine header,
-// "runtime stack:", a "[signal" or "PC=" line, or the process dying
-// (an exit marker with a non-zero status, or the kernel's "Attempted to
-// kill init!").
+// "runtime stack:", a "[signal" or "PC=" line, or the process dying the
+// way a crashing Go program does (an exit marker with status 2, Go's exit
+// status for panics and fatal errors, or a signal; or the kernel's
+// "Attempted to kill init!" with such a status).
 
 const (
 	maxGoPending  = 40 // lines after an unconfirmed header before it is given up
@@ -42,10 +43,11 @@ const (
 
 type goState struct {
 	confirmed bool
-	trace     bool // a goroutine header or "runtime stack:" was seen
-	done      bool // the traceback ended; the exit marker may still follow
-	pending   int  // lines taken before confirmation
-	title     int  // index in lines of the title line
+	trace     bool   // a goroutine header or "runtime stack:" was seen
+	done      bool   // the traceback ended; the exit marker may still follow
+	pending   int    // lines taken before confirmation
+	title     int    // index in lines of the title line
+	titleText string // the title line from its header on
 	rank      int
 	signal    string // "SIGSEGV" from a "[signal SIGSEGV: ..." line
 }
@@ -58,7 +60,8 @@ func goHeader(t []byte) int {
 		return rankMain
 	case bytes.HasPrefix(t, []byte("unexpected fault address ")), bytes.HasPrefix(t, []byte("panic during panic")):
 		return rankWeak
-	case isSignalHeader(t):
+	case isSignalHeader(t), bytes.HasPrefix(t, []byte("Exception 0x")):
+		// Exception 0xc0000005 ...: a native exception on Windows.
 		return rankSignal
 	}
 	return rankNone
@@ -165,7 +168,7 @@ func (a *analyzer) goLine(v *view) bool {
 			case rank != rankNone:
 				a.takeGo(g, v, t)
 				if rank > g.gs.rank {
-					g.gs.rank, g.gs.title = rank, len(g.lines)-1
+					g.gs.rank, g.gs.title, g.gs.titleText = rank, len(g.lines)-1, string(t)
 				}
 				return true
 			case g.gs.confirmed && !isGoTraceLine(t):
@@ -185,10 +188,27 @@ func (a *analyzer) goLine(v *view) bool {
 		}
 	}
 	if rank == rankNone {
-		return false
+		// A crash printed right after a partial line of other output
+		// ("....panic: boom"): the header starts in mid-line.
+		i := midHeader(t)
+		if i < 0 {
+			return false
+		}
+		t, rank = t[i:], rankMain
 	}
 	a.openGo(v, t, rank)
 	return true
+}
+
+// midHeader finds "panic: " or "fatal error: " after other text on a
+// line, not glued to an identifier (skb_panic: is a kernel function).
+func midHeader(t []byte) int {
+	for _, h := range [][]byte{[]byte("panic: "), []byte("fatal error: ")} {
+		if i := bytes.Index(t, h); i > 0 && !isIdent(t[i-1]) && t[i-1] != ':' && t[i-1] != ' ' {
+			return i
+		}
+	}
+	return -1
 }
 
 // takeGo adds a line to the Go report and advances its state.
@@ -238,7 +258,7 @@ func (a *analyzer) openGo(v *view, t []byte, rank int) {
 		a.add(g, l)
 	}
 	a.add(g, v.keep())
-	g.gs.title, g.gs.rank = len(g.lines)-1, rank
+	g.gs.title, g.gs.rank, g.gs.titleText = len(g.lines)-1, rank, string(t)
 }
 
 // runtimeContext returns the trailing "runtime:" block of lines: the
@@ -256,8 +276,7 @@ func runtimeContext(prev []line) []line {
 			start = i
 			continue
 		}
-		if t == "" || !(strings.HasPrefix(t, "\t") || strings.HasPrefix(t, " ") || strings.Contains(t, "=0x") ||
-			strings.HasPrefix(t, "object=") || strings.HasPrefix(t, "s.") || strings.HasPrefix(t, "0x")) {
+		if t == "" || !(strings.HasPrefix(t, "\t") || strings.HasPrefix(t, " ") || strings.Contains(t, "0x")) {
 			break
 		}
 	}
@@ -282,7 +301,8 @@ func (a *analyzer) goMarker(ev *marker.Event) {
 	}
 	switch ev.Name {
 	case marker.Exit:
-		died := ev.Get("how") == "signal" || ev.Get("status") != "" && ev.Get("status") != "0"
+		// Go exits with status 2 after a panic or fatal error.
+		died := ev.Get("how") == "signal" || ev.Get("status") == "2"
 		if !g.gs.confirmed && died {
 			a.confirmGo(g)
 		}
@@ -307,7 +327,7 @@ func (a *analyzer) goProcessDied(v *view) {
 	if g == nil || !bytes.Contains(v.text, []byte("Attempted to kill init!")) {
 		return
 	}
-	if !g.gs.confirmed && !bytes.Contains(v.text, []byte("exitcode=0x00000000")) {
+	if !g.gs.confirmed && (bytes.Contains(v.text, []byte("exitcode=0x00000200")) || signalExit(v.text)) {
 		a.confirmGo(g)
 	}
 	if !g.gs.confirmed {
@@ -315,4 +335,22 @@ func (a *analyzer) goProcessDied(v *view) {
 	}
 	g.closed, g.complete = true, true
 	a.goRep = nil
+}
+
+// signalExit reports whether an "Attempted to kill init! exitcode=0x..."
+// line says init was killed by a signal.
+func signalExit(t []byte) bool {
+	i := bytes.Index(t, []byte("exitcode=0x"))
+	if i < 0 {
+		return false
+	}
+	h := t[i+len("exitcode=0x"):]
+	if len(h) < 2 {
+		return false
+	}
+	lo := h[len(h)-2:]
+	if j := bytes.IndexByte(h, ' '); j >= 2 {
+		lo = h[j-2 : j]
+	}
+	return !bytes.Equal(lo, []byte("00"))
 }

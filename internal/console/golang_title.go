@@ -7,9 +7,13 @@ import (
 // goReport turns a confirmed Go builder into a Report titled
 // "go: <header line, normalised> in <first non-runtime frame>".
 func goReport(b *builder) *Report {
-	hdr := strings.TrimSpace(string(trimJunk([]byte(b.lines[b.gs.title].text))))
+	hdr := strings.TrimSpace(b.gs.titleText)
 	msg := sanitizeTitle(normalize(hdr))
-	fn := goCulprit(b.lines[b.gs.title:])
+	fn := goCulprit(b.lines[b.gs.title:], strings.Contains(hdr, "fatal error: sync: "))
+	if strings.HasPrefix(hdr, "panic: test timed out after ") {
+		// The alarm goroutine is never the culprit; the test running is.
+		fn = runningTest(b.lines[b.gs.title:])
+	}
 	r := &Report{
 		Kind:   KindGo,
 		Family: goFamily(hdr, b.gs.signal),
@@ -19,10 +23,19 @@ func goReport(b *builder) *Report {
 	}
 	base := "go: " + msg
 	if fn != "" {
-		r.Title = sanitizeTitle(base + " in " + fn)
+		fn = shortFunc(fn)
+		tail := " in " + fn
+		if len(base)+len(tail) > maxTitleLen && len(tail) < maxTitleLen/2 {
+			// Cut the message, not the frame.
+			base = sanitizeTitle(base[:maxTitleLen-len(tail)])
+		}
+		r.Title = sanitizeTitle(base + tail)
 		r.AltTitles = []string{sanitizeTitle(base)}
 	} else {
 		r.Title = sanitizeTitle(base)
+	}
+	if !b.gs.trace {
+		r.Notes = append(r.Notes, "no goroutine traceback: confirmed by the process exit alone")
 	}
 	if hasStamp(hdr) {
 		r.Corrupted, r.CorruptedReason = true, "the header line has a kernel line merged into it"
@@ -32,7 +45,9 @@ func goReport(b *builder) *Report {
 
 // goCulprit returns the first frame of the crashing goroutine (the first
 // one printed after the header) that is not part of the runtime.
-func goCulprit(lines []line) string {
+// With skipSync, frames of package sync are skipped too: the runtime
+// throws "sync: unlock of unlocked mutex" from inside the sync package.
+func goCulprit(lines []line, skipSync bool) string {
 	in := false
 	for i, l := range lines {
 		t := l.text
@@ -63,8 +78,34 @@ func goCulprit(lines []line) string {
 				break
 			}
 		}
-		if !isRuntimeFrame(fn, file) {
+		if !isRuntimeFrame(fn, file) && !isWrapperFrame(fn) && !(skipSync && strings.HasPrefix(fn, "sync.")) {
 			return fn
+		}
+	}
+	return ""
+}
+
+// shortFunc drops the import path of a function's package but its last
+// element: github.com/a/b/pkg.(*T).M becomes pkg.(*T).M, as pprof prints.
+func shortFunc(fn string) string {
+	// Tracebacks print type parameters as "[...]", so a '/' can only be
+	// part of the import path.
+	if slash := strings.LastIndexByte(fn, '/'); slash >= 0 {
+		return fn[slash+1:]
+	}
+	return fn
+}
+
+// runningTest returns the first test listed under "running tests:" in
+// the output of a timed out go test.
+func runningTest(lines []line) string {
+	for i, l := range lines {
+		if l.text == "running tests:" && i+1 < len(lines) {
+			t := strings.TrimSpace(lines[i+1].text)
+			if sp := strings.IndexByte(t, ' '); sp > 0 {
+				t = t[:sp]
+			}
+			return t
 		}
 	}
 	return ""
@@ -88,12 +129,13 @@ func goFuncName(t string) string {
 }
 
 // isRuntimeFrame reports whether a frame belongs to the Go runtime: its
-// package is runtime (or internal/runtime/...), it is the builtin panic,
+// package is runtime or a standard internal package (internal/runtime/maps,
+// internal/sync: the runtime's helpers), it is the builtin panic,
 // or its source file lives in the runtime's directory (which covers
 // functions linknamed into other packages, like sync.runtime_Semacquire).
 func isRuntimeFrame(fn, file string) bool {
 	if fn == "panic" || fn == "runtime" || strings.HasPrefix(fn, "runtime.") || strings.HasPrefix(fn, "runtime/") ||
-		strings.HasPrefix(fn, "internal/runtime/") || strings.HasPrefix(fn, "gopanic") {
+		strings.HasPrefix(fn, "internal/") || strings.HasPrefix(fn, "gopanic") {
 		return true
 	}
 	if sp := strings.IndexByte(file, ' '); sp >= 0 {
@@ -101,6 +143,14 @@ func isRuntimeFrame(fn, file string) bool {
 	}
 	return strings.Contains(file, "/src/runtime/") || strings.Contains(file, "/src/internal/runtime/") ||
 		strings.HasPrefix(file, "runtime/") || strings.HasPrefix(file, "internal/runtime/")
+}
+
+// isWrapperFrame reports frames of the standard library that only pass a
+// panic on: the testing package's recovery closures (a test that panics
+// shows testing.tRunner.func1.2 on top) and log.Panic*.
+func isWrapperFrame(fn string) bool {
+	return strings.HasPrefix(fn, "testing.tRunner.func") || strings.HasPrefix(fn, "log.Panic") ||
+		strings.HasPrefix(fn, "log.(*Logger).Panic")
 }
 
 // Go families pool titles whose messages differ but whose causes are of
@@ -143,6 +193,7 @@ func goFamily(hdr, signal string) string {
 	case strings.Contains(msg, "concurrent map"):
 		return famDataRace
 	case strings.HasPrefix(hdr, "unexpected fault address"), strings.Contains(msg, "unexpected signal"),
+		strings.HasPrefix(hdr, "Exception 0x"),
 		hdr == "fatal error: fault", strings.HasPrefix(hdr, "SIG") && !strings.HasPrefix(hdr, "SIGQUIT") &&
 			!strings.HasPrefix(hdr, "SIGABRT") && !strings.HasPrefix(hdr, "SIGTERM"),
 		strings.Contains(msg, "signal arrived during"):

@@ -12,6 +12,7 @@ const (
 	glueWindow    = 30   // lines within which an "Oops:"-like header continues a report
 	panicWindow   = 20   // lines after a report's end within which a panic still belongs to it
 	maxReportSpan = 5000 // log lines after which an open kernel report is closed
+	maxReportGap  = 5.0  // seconds of kernel time without a line of the report that close it
 )
 
 var (
@@ -23,34 +24,71 @@ var (
 	lockTaint = []byte("Disabling lock debugging due to kernel taint")
 )
 
-// maybeHeader is a cheap filter: a line without any of these bytes cannot
-// hold a kernel header.
-func maybeHeader(t []byte) bool {
-	return bytes.IndexByte(t, ':') >= 0 || bytes.Contains(t, []byte("Oops")) || bytes.Contains(t, []byte("Kernel panic")) ||
-		bytes.Contains(t, []byte("kernel BUG")) || bytes.Contains(t, []byte("Kernel BUG")) || bytes.Contains(t, []byte("LOCKUP"))
+// headerIndex finds rule headers in a line in one pass: it maps the first
+// two bytes of every header to the list of rules starting with them
+// (headerLists[headerIndex[k]]; 0 means none).
+var headerIndex, headerLists = func() (*[1 << 16]uint8, [][]int) {
+	var idx [1 << 16]uint8
+	lists := [][]int{nil}
+	for i, r := range rules {
+		k := uint16(r.header[0])<<8 | uint16(r.header[1])
+		if idx[k] == 0 {
+			idx[k] = uint8(len(lists))
+			lists = append(lists, nil)
+		}
+		lists[idx[k]] = append(lists[idx[k]], i)
+	}
+	return &idx, lists
+}()
+
+// findHeaders returns, for each rule whose header occurs in t, the
+// position of its first occurrence; pos must come filled with -1, which
+// stays for absent headers. It returns false when no header occurs.
+func findHeaders(t []byte, pos *[64]int) bool {
+	found := false
+	for i := 0; i+1 < len(t); i++ {
+		l := headerIndex[uint16(t[i])<<8|uint16(t[i+1])]
+		if l == 0 {
+			continue
+		}
+		for _, ri := range headerLists[l] {
+			if pos[ri] < 0 && bytes.HasPrefix(t[i:], rules[ri].headerBytes) {
+				pos[ri] = i
+				found = true
+			}
+		}
+	}
+	return found
 }
 
 // matchKernel finds the kernel crash header in a line, if any: the rule,
-// its first matching format and the header's position in the text.
+// its first matching format and the header's position in the text. On a
+// line holding several headers the first rule in table order wins.
 func (a *analyzer) matchKernel(v *view) (*rule, *format, int) {
 	t := v.text
-	if len(t) < 4 || !maybeHeader(t) {
+	if len(t) < 4 {
 		return nil, nil, 0
 	}
-	for _, r := range rules {
-		i := bytes.Index(t, []byte(r.header))
-		if i < 0 {
-			continue
-		}
-		s := string(t)
-		if suppressed(r, s) {
+	var pos [64]int
+	for i := range pos {
+		pos[i] = -1
+	}
+	if !findHeaders(t, &pos) {
+		return nil, nil, 0
+	}
+	s := string(t)
+	for ri, r := range rules {
+		i := pos[ri]
+		if i < 0 || suppressed(r, s) {
 			continue
 		}
 		for _, f := range r.formats {
 			if !f.re.MatchString(s[i:]) {
 				continue
 			}
-			if f.strict && !v.kern && !a.afterBanner(v) {
+			// A log that has shown kernel prefixes prints kernel lines
+			// with them: an unprefixed generic header is program output.
+			if f.strict && (i > 0 || !v.kern && a.sawKern && !a.afterBanner(v)) {
 				break
 			}
 			return r, f, i
@@ -133,13 +171,22 @@ func (a *analyzer) takeKernelLine(v *view) {
 			b.closed = true
 			continue
 		}
+		if belongs(b, v) && v.hasTS && b.lastTS > 0 && v.ts > b.lastTS+maxReportGap {
+			// The kernel prints a report in one burst: a line this much
+			// later is about something else.
+			b.closed = true
+			continue
+		}
 		if belongs(b, v) && !bytes.Contains(v.text, lockTaint) {
 			a.add(b, v.keep())
+			if v.hasTS {
+				b.lastTS = v.ts
+			}
 			if bytes.Contains(v.text, nmiSend) || bytes.Contains(v.text, nmiBT) {
 				b.nmi = true
 			}
 			if bytes.Contains(v.text, endTrace) || bytes.Contains(v.text, endPanic) ||
-				b.banner && isBanner(v.text) && len(b.lines)-b.hdr > 3 {
+				b.banner != 0 && isBanner(v.text) && bytes.TrimSpace(v.text)[0] == b.banner && len(b.lines)-b.hdr > 3 {
 				b.closed, b.complete = true, true
 				continue
 			}
@@ -156,13 +203,20 @@ func (a *analyzer) glueHeader(v *view, r *rule) bool {
 	case gOops:
 		for _, b := range a.kopen {
 			if belongs(b, v) && a.n-b.startN <= glueWindow {
+				b.lastTS = 0 // a glued header is never "much later"
 				a.takeKernelLine(v)
 				return true
 			}
 		}
 	case gPanic:
+		if bytes.Contains(v.text, []byte("Attempted to kill init!")) && !signalExit(v.text) {
+			// init exited by itself: whatever was printed before did
+			// not kill it.
+			return false
+		}
 		for _, b := range a.kopen {
 			if belongs(b, v) {
+				b.lastTS = 0
 				a.takeKernelLine(v)
 				return true
 			}
@@ -170,7 +224,7 @@ func (a *analyzer) glueHeader(v *view, r *rule) bool {
 		last := a.lastKernel
 		if last != nil && len(a.builders) > 0 && a.builders[len(a.builders)-1] == last &&
 			a.n-last.lastN <= panicWindow && (last.ctx == "" || last.ctx == string(v.ctx) || len(v.ctx) == 0) {
-			last.closed, last.complete = false, false
+			last.closed, last.complete, last.lastTS = false, false, 0
 			a.kopen = append(a.kopen, last)
 			a.takeKernelLine(v)
 			return true
@@ -214,10 +268,13 @@ func (a *analyzer) openKernel(v *view, r *rule, f *format, pos int) {
 		}
 	}
 	if n := len(b.pre); n > 0 && isBanner([]byte(b.pre[n-1].text)) {
-		b.banner = true
+		b.banner = strings.TrimSpace(b.pre[n-1].text)[0]
 	}
 	b.hdr = len(b.lines)
 	a.add(b, v.keep())
+	if v.hasTS {
+		b.lastTS = v.ts
+	}
 }
 
 // noteBoot recognises the start of a boot after the kernel was already
@@ -248,11 +305,16 @@ func (a *analyzer) noteBoot(v *view) {
 	a.crashSeen = true
 }
 
+// isBootBanner recognises the first lines of a boot: the kernel's banner
+// at time 0, and the firmware's and decompressor's lines, which carry no
+// kernel prefix.
 func isBootBanner(v *view) bool {
+	if v.kern {
+		return v.hasTS && v.ts == 0 && bytes.HasPrefix(v.text, []byte("Linux version "))
+	}
 	t := trimJunk(v.text)
-	return bytes.Contains(t, []byte("Booting the kernel")) || bytes.HasPrefix(t, []byte("SeaBIOS (version ")) ||
-		bytes.HasPrefix(t, []byte("Decompressing Linux")) ||
-		v.hasTS && v.ts == 0 && bytes.HasPrefix(t, []byte("Linux version "))
+	return bytes.HasPrefix(t, []byte("SeaBIOS (version ")) || bytes.HasPrefix(t, []byte("Decompressing Linux")) ||
+		bytes.Contains(t, []byte("Booting the kernel"))
 }
 
 var rebootRule = &rule{

@@ -1,7 +1,9 @@
 package console
 
 import (
+	"bytes"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -64,23 +66,22 @@ func kernelTitle(b *builder) titled {
 func applyFormat(b *builder, f *format, caps []string) titled {
 	t := titled{family: f.family, corrupt: f.corrupt}
 	frame, raw := "", ""
-	if strings.Contains(f.title, "{frame}") || anyFrame(f.alt) {
-		frame = guiltyFrame(b, f, caps)
-		raw = frame
-		frame = syscallName(frame)
+	if strings.Contains(f.title, "{frame}") {
+		raw = guiltyFrame(b, f, caps)
+		frame = stripFrame(raw)
 		if frame == "" {
-			frame = "corrupted"
+			frame, raw = "corrupted", "corrupted"
 			if t.corrupt == "" {
 				t.corrupt = "no guilty frame: the stack trace is missing or holds only generic frames"
 			}
 		}
 	}
 	t.title = expand(f.title, caps, frame)
+	if raw != frame {
+		t.alts = appendNew(t.alts, t.title, expand(f.title, caps, raw))
+	}
 	for _, a := range f.alt {
 		t.alts = appendNew(t.alts, t.title, expand(a, caps, frame))
-	}
-	if raw != frame && raw != "" {
-		t.alts = appendNew(t.alts, t.title, expand(f.title, caps, raw))
 	}
 	return t
 }
@@ -129,8 +130,12 @@ func expand(tmpl string, caps []string, frame string) string {
 			b.WriteString(caps[n-1])
 		}
 	}
-	return sanitizeTitle(normalize(b.String()))
+	return sanitizeTitle(normalize(execName.ReplaceAllString(b.String(), "syz-executor")))
 }
+
+// execName matches per-run fuzzer process names (syz-executor.3,
+// syz-executor123/4567) that would otherwise split one bug into many.
+var execName = regexp.MustCompile(`syz-executor\.?[0-9]+(?:[/:][0-9]+)?`)
 
 // findMore searches the lines after the header for f.more.
 func (b *builder) findMore(f *format) []string {
@@ -143,21 +148,38 @@ func (b *builder) findMore(f *format) []string {
 }
 
 // guiltyFrame walks the format's stack parts in order and returns the
-// first frame that is not a generic helper.
+// first frame that is not a generic helper (unstripped).
 func guiltyFrame(b *builder, f *format, caps []string) string {
-	skip := func(fn string) bool { return skipFrame(fn, f.skip) }
+	skip := func(fn string) bool { return !f.raw && f.skipRE.MatchString(fn) }
 	after := b.lines[b.hdr+1:]
-	switch f.extract {
-	case exStall:
-		var frames []string
-		for _, fn := range stallFrames(after) {
+	if f.extract != exNone {
+		// Extractors see the stripped names of the frames that are not
+		// skipped, as a list; the raw name of the pick is returned.
+		var src []string
+		if f.extract == exStall {
+			src = stallFrames(after)
+		} else {
+			src = traceFrames(after)
+		}
+		var raw, stripped []string
+		for _, fn := range src {
 			if !skip(fn) {
-				frames = append(frames, fn)
+				raw = append(raw, fn)
+				stripped = append(stripped, stripFrame(fn))
 			}
 		}
-		return stallFrame(frames)
-	case exHang:
-		return hangFrame(traceFrames(after))
+		var fn string
+		if f.extract == exStall {
+			fn = stallFrame(stripped)
+		} else {
+			fn = hangFrame(stripped)
+		}
+		for i, s := range stripped {
+			if s == fn {
+				return raw[i]
+			}
+		}
+		return fn
 	}
 	for _, p := range f.stack {
 		for _, fn := range partFrames(p, b, f, caps, after) {
@@ -179,11 +201,11 @@ func partFrames(p part, b *builder, f *format, caps []string, after []line) []st
 		}
 	case pRIP:
 		for _, l := range after {
-			if isStackStart(l.text) {
-				break
-			}
-			if fn, ok := ripFunc(l.text); ok {
-				return []string{fn}
+			if fn, ok, isRIP := ripLine(l.text); isRIP {
+				if ok {
+					return []string{fn}
+				}
+				return nil
 			}
 		}
 	case pTrace:
@@ -191,10 +213,24 @@ func partFrames(p part, b *builder, f *format, caps []string, after []line) []st
 	case pAt:
 		return atFrames(after)
 	case pLeak:
+		return framesAfter(after, "backtrace")
+	case pPageOwner:
+		return framesAfter(after, "page last allocated")
+	case pBecame:
 		for i, l := range after {
-			if strings.Contains(l.text, "backtrace") {
+			if strings.Contains(l.text, "which became ") && strings.HasSuffix(strings.TrimSpace(l.text), "at:") {
 				return frameRun(after[i+1:])
 			}
+		}
+	}
+	return nil
+}
+
+// framesAfter returns the frames following the first line containing key.
+func framesAfter(lines []line, key string) []string {
+	for i, l := range lines {
+		if strings.Contains(l.text, key) {
+			return frameRun(lines[i+1:])
 		}
 	}
 	return nil
@@ -220,8 +256,9 @@ func frameRun(lines []line) []string {
 			strings.HasPrefix(t, "Modules linked in") || strings.HasPrefix(t, "Kernel Offset") {
 			break
 		}
-		if fn, ok := ripFunc(t); ok {
-			out = append(out, fn)
+		if _, _, isRIP := ripLine(t); isRIP {
+			// Registers of an interrupted context inside the trace: not a
+			// frame of it (stallFrames takes the RIP it needs itself).
 			misses = 0
 			continue
 		}
@@ -272,7 +309,7 @@ func atFrames(lines []line) []string {
 // interrupt that caught it (or the NMI backtrace) on, the interrupted
 // RIP and the call trace.
 func stallFrames(lines []line) []string {
-	start := 0
+	start := -1
 	for i, l := range lines {
 		if strings.Contains(l.text, "apic_timer_interrupt") || strings.Contains(l.text, "<EOI>") ||
 			strings.Contains(l.text, "el1h_64_irq") || strings.Contains(l.text, "Exception stack") {
@@ -281,16 +318,18 @@ func stallFrames(lines []line) []string {
 		}
 	}
 	var out []string
-	for _, l := range lines[start:] {
-		if fn, ok := ripFunc(l.text); ok {
-			out = append(out, fn)
-			break
-		}
-		if isStackStart(l.text) {
+	for _, l := range lines[max(start, 0):] {
+		if fn, ok, isRIP := ripLine(l.text); isRIP {
+			if ok {
+				out = append(out, fn)
+			}
 			break
 		}
 	}
-	return append(out, frameRun(lines[start:])...)
+	if start >= 0 {
+		return append(out, frameRun(lines[start+1:])...)
+	}
+	return append(out, traceFrames(lines)...)
 }
 
 // kernelNotes decodes facts worth keeping, such as init's exit status.
@@ -344,11 +383,12 @@ var signalNames = map[uint32]string{
 // hasStamp reports whether s holds a kernel "[ sec.usec]" stamp, the sign
 // of two lines merged into one.
 func hasStamp(s string) bool {
-	for i := strings.IndexByte(s, '['); i >= 0; {
-		if _, n := timestamp([]byte(s[i:]), false); n > 0 {
+	b := []byte(s)
+	for i := bytes.IndexByte(b, '['); i >= 0; {
+		if _, n := timestamp(b[i:], false); n > 0 {
 			return true
 		}
-		j := strings.IndexByte(s[i+1:], '[')
+		j := bytes.IndexByte(b[i+1:], '[')
 		if j < 0 {
 			break
 		}

@@ -51,8 +51,17 @@ func stripCR(b []byte) []byte {
 //
 //	** 5 printk messages dropped ** <4>[   12.345678][  T123] text
 //
-// Every piece is optional. It reports whether any kernel prefix was found.
+// Every piece is optional. Logs saved from a system journal or a
+// container runtime carry one more prefix in front, also removed:
+//
+//	May  1 10:00:00 host kernel: [   12.345678] text
+//	2024-05-01T10:00:00.123456+00:00 host prog[77]: text
+//	2024-05-01T10:00:00.123456789Z stderr F text
+//	[Wed May  1 10:00:00 2024] text                     (dmesg -T)
 func parsePrefix(v *view, b []byte) {
+	if rest, kern, ok := logPrefix(b); ok {
+		b, v.kern = rest, kern
+	}
 	const dropped = "** "
 	if bytes.HasPrefix(b, []byte(dropped)) {
 		if i := bytes.Index(b[3:], []byte(" printk messages dropped ** ")); i >= 0 && allDigits(b[3:3+i]) {
@@ -223,4 +232,123 @@ func skipEscape(b []byte) []byte {
 		}
 	}
 	return b[len(b):]
+}
+
+// logPrefix removes a syslog, journal or container log prefix. kern says
+// the line was logged by the kernel.
+func logPrefix(b []byte) (rest []byte, kern, ok bool) {
+	if len(b) < 16 {
+		return b, false, false
+	}
+	switch c := b[0]; {
+	case c >= 'A' && c <= 'Z':
+		// "May  1 10:00:00 " (BSD syslog) then "host tag: ".
+		if !isLower(b[1]) || !isLower(b[2]) || b[3] != ' ' {
+			return b, false, false
+		}
+		i := 4
+		for i < len(b) && b[i] == ' ' {
+			i++
+		}
+		j := skipDigitsB(b, i)
+		if j == i || j-i > 2 || j >= len(b) || b[j] != ' ' || !isClock(b[j+1:]) {
+			return b, false, false
+		}
+		return afterHostTag(skipClock(b[j+1:]))
+	case isDigit(c):
+		// "2024-05-01T10:00:00[.frac][Z|+hh:mm] ".
+		if len(b) < 20 || b[4] != '-' || b[7] != '-' || (b[10] != 'T' && b[10] != ' ') || !isClock(b[11:]) {
+			return b, false, false
+		}
+		t := skipClock(b[11:])
+		if len(t) > 0 && (t[0] == 'Z' || t[0] == '+' || t[0] == '-') {
+			k := 1
+			for k < len(t) && (isDigit(t[k]) || t[k] == ':') {
+				k++
+			}
+			t = t[k:]
+		}
+		if len(t) == 0 || t[0] != ' ' {
+			return b, false, false
+		}
+		t = t[1:]
+		for _, s := range [][]byte{[]byte("stdout F "), []byte("stderr F "), []byte("stdout P "), []byte("stderr P ")} {
+			if bytes.HasPrefix(t, s) {
+				return t[len(s):], false, true
+			}
+		}
+		// A host and tag follow only in journal exports; a container log
+		// line goes on with the program's output ("fatal error: ..."
+		// must not be taken for host "fatal" and tag "error").
+		if r, kern, ok := afterHostTag(t); ok && (kern || bytes.HasSuffix(tagOf(t), []byte("]"))) {
+			return r, kern, true
+		}
+		return t, false, true
+	case c == '[':
+		// dmesg -T: "[Wed May  1 10:00:00 2024] ".
+		if len(b) > 26 && b[1] >= 'A' && b[1] <= 'Z' && isLower(b[2]) && isLower(b[3]) && b[4] == ' ' {
+			if e := bytes.IndexByte(b[:32], ']'); e > 0 && e+1 < len(b) && b[e+1] == ' ' && bytes.IndexByte(b[5:e], ':') > 0 {
+				return b[e+2:], true, true
+			}
+		}
+	}
+	return b, false, false
+}
+
+// afterHostTag removes "host tag[pid]: " from the start of b.
+func afterHostTag(b []byte) ([]byte, bool, bool) {
+	sp := bytes.IndexByte(b, ' ')
+	if sp <= 0 || sp > 64 {
+		return b, false, false
+	}
+	t := b[sp+1:]
+	c := bytes.Index(t, []byte(": "))
+	if c <= 0 || c > 64 || bytes.IndexByte(t[:c], ' ') >= 0 {
+		if bytes.HasSuffix(t, []byte(":")) && len(t) <= 64 && bytes.IndexByte(t, ' ') < 0 {
+			return t[len(t):], bytes.HasPrefix(t, []byte("kernel")), true
+		}
+		return b, false, false
+	}
+	tag := t[:c]
+	return t[c+2:], bytes.Equal(tag, []byte("kernel")), true
+}
+
+// tagOf returns the tag of "host tag[pid]: ..." (or nil).
+func tagOf(b []byte) []byte {
+	sp := bytes.IndexByte(b, ' ')
+	if sp <= 0 {
+		return nil
+	}
+	t := b[sp+1:]
+	if c := bytes.IndexByte(t, ':'); c > 0 {
+		return t[:c]
+	}
+	return nil
+}
+
+// isClock reports whether b starts with "HH:MM:SS".
+func isClock(b []byte) bool {
+	return len(b) >= 8 && isDigit(b[0]) && isDigit(b[1]) && b[2] == ':' && isDigit(b[3]) && isDigit(b[4]) &&
+		b[5] == ':' && isDigit(b[6]) && isDigit(b[7])
+}
+
+// skipClock skips "HH:MM:SS[.frac]" and a following space.
+func skipClock(b []byte) []byte {
+	b = b[8:]
+	if len(b) > 0 && (b[0] == '.' || b[0] == ',') {
+		b = b[skipDigitsB(b, 1):]
+	}
+	if len(b) > 0 && b[0] == ' ' {
+		b = b[1:]
+	}
+	return b
+}
+
+func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
+
+func skipDigitsB(b []byte, i int) int {
+	for i < len(b) && isDigit(b[i]) {
+		i++
+	}
+	return i
 }

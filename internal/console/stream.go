@@ -35,13 +35,12 @@ type Stream struct {
 	corrupt int
 	mtrunc  bool // markers were dropped by maxMarkers
 	result  *Result
+	guest   bool // crashrig's guest init reported: seed lines are plain output
 }
 
 // NewStream returns a Stream at the start of a log.
 func NewStream() *Stream {
-	s := &Stream{buf: make([]byte, 0, 256)}
-	s.a.init()
-	return s
+	return &Stream{buf: make([]byte, 0, 256)}
 }
 
 // Write consumes the next chunk of the log. It never fails. Writes after
@@ -95,6 +94,7 @@ func (s *Stream) line(off, end int64, b []byte) {
 	if bytes.Contains(b, markerPrefix) {
 		ev, st := marker.Parse(b)
 		if st == marker.OK {
+			s.guest = s.guest || ev.Name == marker.Init
 			ev.Offset = off
 			s.addMarker(ev)
 			s.a.marker(off, end, &ev)
@@ -102,6 +102,11 @@ func (s *Stream) line(off, end int64, b []byte) {
 		}
 		s.corrupt++
 		isMarker = true
+	} else if ev, ok := seedEvent(b); ok && !s.guest {
+		ev.Offset = off
+		s.addMarker(ev)
+		s.a.marker(off, end, &ev)
+		return
 	}
 	v := view{off: off, end: end}
 	parsePrefix(&v, b)
