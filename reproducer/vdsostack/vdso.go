@@ -5,7 +5,6 @@ package vdsostack
 import (
 	"bufio"
 	"bytes"
-	"debug/elf"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -99,33 +98,96 @@ func mappingSize(maps io.Reader, base uintptr) (int, error) {
 
 // vdsoSymbols returns the run-time address of every function the vDSO
 // exports, by name, the way the Go runtime's own vDSO lookup computes it.
+// It reads the ELF64 structures itself: debug/elf would make the guest
+// binary (and every image) a tenth larger.
 func vdsoSymbols(image []byte, base uintptr) (map[string]uintptr, error) {
-	f, err := elf.NewFile(bytes.NewReader(image))
-	if err != nil {
-		return nil, fmt.Errorf("parsing vDSO image: %w", err)
+	le := binary.LittleEndian
+	if len(image) < 64 || string(image[:4]) != "\x7fELF" || image[4] != 2 || image[5] != 1 {
+		return nil, fmt.Errorf("parsing vDSO image: not a little-endian ELF64 file")
 	}
-	var load *elf.Prog
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_LOAD {
-			load = p
-			break
+	field := func(off, size int) (uint64, error) {
+		if off < 0 || off+size > len(image) {
+			return 0, fmt.Errorf("parsing vDSO image: offset %#x out of range", off)
+		}
+		switch size {
+		case 2:
+			return uint64(le.Uint16(image[off:])), nil
+		case 4:
+			return uint64(le.Uint32(image[off:])), nil
+		}
+		return le.Uint64(image[off:]), nil
+	}
+	phoff, _ := field(0x20, 8)
+	shoff, _ := field(0x28, 8)
+	phentsize, _ := field(0x36, 2)
+	phnum, _ := field(0x38, 2)
+	shentsize, _ := field(0x3a, 2)
+	shnum, _ := field(0x3c, 2)
+
+	// The first PT_LOAD segment maps file offsets to addresses.
+	var loadOff, loadVaddr uint64
+	found := false
+	for i := uint64(0); i < phnum && !found; i++ {
+		ph := int(phoff + i*phentsize)
+		typ, err := field(ph, 4)
+		if err != nil {
+			return nil, err
+		}
+		if typ == 1 { // PT_LOAD
+			loadOff, _ = field(ph+8, 8)
+			loadVaddr, _ = field(ph+16, 8)
+			found = true
 		}
 	}
-	if load == nil {
+	if !found {
 		return nil, fmt.Errorf("vDSO image has no PT_LOAD segment")
 	}
-	dyn, err := f.DynamicSymbols()
-	if err != nil {
-		return nil, fmt.Errorf("reading vDSO symbols: %w", err)
-	}
-	offset := base + uintptr(load.Off) - uintptr(load.Vaddr)
-	syms := make(map[string]uintptr)
-	for _, s := range dyn {
-		if elf.ST_TYPE(s.Info) == elf.STT_FUNC && s.Section != elf.SHN_UNDEF {
-			syms[s.Name] = offset + uintptr(s.Value)
+	offset := base + uintptr(loadOff) - uintptr(loadVaddr)
+
+	// The dynamic symbol table (SHT_DYNSYM) and its string table.
+	section := func(i uint64) (typ, off, size, link uint64, err error) {
+		sh := int(shoff + i*shentsize)
+		if typ, err = field(sh+4, 4); err != nil {
+			return
 		}
+		off, _ = field(sh+0x18, 8)
+		size, _ = field(sh+0x20, 8)
+		link, _ = field(sh+0x28, 4)
+		return
 	}
-	return syms, nil
+	for i := uint64(0); i < shnum; i++ {
+		typ, off, size, link, err := section(i)
+		if err != nil {
+			return nil, err
+		}
+		if typ != 11 { // SHT_DYNSYM
+			continue
+		}
+		_, stroff, strsize, _, err := section(link)
+		if err != nil {
+			return nil, err
+		}
+		if off+size > uint64(len(image)) || stroff+strsize > uint64(len(image)) {
+			return nil, fmt.Errorf("parsing vDSO image: symbol table out of range")
+		}
+		strs := image[stroff : stroff+strsize]
+		syms := make(map[string]uintptr)
+		for s := off; s+24 <= off+size; s += 24 {
+			name := uint64(le.Uint32(image[s:]))
+			info, shndx := image[s+4], le.Uint16(image[s+6:])
+			value := le.Uint64(image[s+8:])
+			if info&0xf != 2 || shndx == 0 || name >= uint64(len(strs)) { // STT_FUNC, defined
+				continue
+			}
+			n := strs[name:]
+			if j := bytes.IndexByte(n, 0); j >= 0 {
+				n = n[:j]
+			}
+			syms[string(n)] = offset + uintptr(value)
+		}
+		return syms, nil
+	}
+	return nil, fmt.Errorf("reading vDSO symbols: no dynamic symbol table")
 }
 
 // A function is one vDSO entry point the reproducer knows how to call.
