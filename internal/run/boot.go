@@ -194,7 +194,7 @@ func (w *watch) loop(ctx context.Context) verdict.Stop {
 				return verdict.StopNone
 			}
 			if stop, done := w.consume(ch); done {
-				w.times.Decided = w.since(ch.At)
+				w.times.Decided = w.since(time.Now()) // after the chunk was parsed
 				return stop
 			}
 		case <-timer.C:
