@@ -294,6 +294,9 @@ func printResult(w io.Writer, r *run.Result, verbose bool) {
 	}
 	row("accel", "%s", accel)
 	row("kernel", "%s (%s, sha256 %.12s)", r.Kernel.Path, r.Kernel.Release, r.Kernel.SHA256)
+	if r.Kernel.Description != "" {
+		row("", "%s: %s", r.Kernel.Label, r.Kernel.Description)
+	}
 	row("reproducer", "%s", strings.TrimSpace(r.Reproducer+" "+strings.Join(r.ReproArgs, " ")))
 	for _, in := range r.Info {
 		row("  "+in.Key, "%s", in.Value)

@@ -1,6 +1,8 @@
 package batch
 
 import (
+	"strings"
+
 	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/internal/store"
 	"github.com/crashrig/crashrig/internal/verdict"
@@ -10,6 +12,13 @@ import (
 // comparable with others, and the names the user gave.
 func ConfigOf(p *run.Plan, variant, kernelLabel string) store.Config {
 	o := p.Opts
+	if kernelLabel == "" && p.Kernel.Label != "" {
+		// "seed-probed (probed vDSO)": the identity file's words.
+		kernelLabel = p.Kernel.Label
+		if what, _, ok := strings.Cut(p.Kernel.Description, ":"); ok {
+			kernelLabel += " (" + what + ")"
+		}
+	}
 	return store.Config{
 		KernelSHA256: p.Kernel.SHA256, KernelPath: p.Kernel.Path, KernelVersion: p.Kernel.Version, KernelLabel: kernelLabel,
 		Reproducer: o.Repro.Name(), ReproArgs: o.Repro.Args, ReproHash: p.ReproHash,

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,32 @@ type Image struct {
 	Release  string `json:"release"`  // its first word, e.g. "6.1.0-56-cloud-amd64"
 	Protocol string `json:"protocol"` // boot protocol version, e.g. "2.15"
 	Size     int64  `json:"size"`
+	// Label and Description come from an identity file beside the image
+	// (<image>.crashrig.json, written by scripts/build-seed-kernels), e.g.
+	// "seed-probed" and "probed vDSO: vclock_gettime.o built with …".
+	Label       string `json:"label,omitempty"`
+	Description string `json:"description,omitempty"`
+}
+
+// identity is the part of an identity file crashrig reads.
+type identity struct {
+	Label       string `json:"label"`
+	Description string `json:"description"`
+	ImageSHA256 string `json:"image_sha256"`
+}
+
+// readIdentity fills Label and Description from the identity file when
+// it describes this very image.
+func (img *Image) readIdentity() {
+	b, err := os.ReadFile(img.Path + ".crashrig.json")
+	if err != nil {
+		return
+	}
+	var id identity
+	if json.Unmarshal(b, &id) != nil || (id.ImageSHA256 != "" && id.ImageSHA256 != img.SHA256) {
+		return
+	}
+	img.Label, img.Description = id.Label, id.Description
 }
 
 // ErrNotBzImage is returned for files that are not x86 bzImages.
@@ -58,6 +85,7 @@ func Inspect(path string) (Image, error) {
 		return img, fmt.Errorf("reading %s: %w", path, err)
 	}
 	img.SHA256 = hex.EncodeToString(h.Sum(nil))
+	img.readIdentity()
 	return img, nil
 }
 

@@ -6,6 +6,7 @@
 package testkernel
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,4 +43,32 @@ func Path(t testing.TB) string {
 		t.Fatalf("qemu-system-x86_64 not installed (scripts/install-deps)")
 	}
 	return p
+}
+
+var seeds = sync.OnceValues(func() ([]string, error) {
+	out := os.Getenv("CRASHRIG_SEED_KERNELS_OUT")
+	if out == "" {
+		_, file, _, _ := runtime.Caller(0)
+		script := filepath.Join(filepath.Dir(file), "..", "..", "scripts", "build-seed-kernels")
+		b, err := exec.Command(script).Output()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", script, err)
+		}
+		out = string(b)
+	}
+	return strings.Fields(out), nil
+})
+
+// Seed returns the seed kernels of scripts/build-seed-kernels: the clean
+// one and the one whose vDSO has the story's stack probe. They come from
+// $CRASHRIG_SEED_KERNELS_OUT (the script's output, as scripts/test sets
+// it) or from running the script (cached after its first build).
+func Seed(t testing.TB) (clean, probed string) {
+	t.Helper()
+	Path(t)
+	p, err := seeds()
+	if err != nil || len(p) != 2 {
+		t.Fatalf("no seed kernels (run scripts/build-seed-kernels): %v %q", err, p)
+	}
+	return p[0], p[1]
 }

@@ -2,9 +2,15 @@ package verdict
 
 import (
 	"fmt"
+	"regexp"
 
 	"github.com/crashrig/crashrig/internal/console"
 )
+
+// numbers are normalised out of titles a reproducer declares, so that
+// the same failure always has the same title (the numbers stay in the
+// run's info and report).
+var numbers = regexp.MustCompile(`\b\d+(\.\d+)?\b`)
 
 type judged struct {
 	Iteration
@@ -42,7 +48,7 @@ func judge(ev Evidence, it *iteration, idx int) judged {
 	}
 	if it.fail != nil {
 		j.Verdict, j.Kind, j.Family = Crash, KindExit, "declared"
-		j.Title = it.fail.Get("title")
+		j.Title = numbers.ReplaceAllString(it.fail.Get("title"), "NUM")
 		if j.Title == "" {
 			j.Title = "reproducer declared failure"
 		}
