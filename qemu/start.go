@@ -29,7 +29,7 @@ type Machine struct {
 	Console <-chan Chunk
 
 	cmd      *exec.Cmd
-	stderr   *capped
+	stderr   *Capped
 	waitOnce sync.Once
 	exit     Exit
 	killed   chan struct{}
@@ -45,8 +45,8 @@ type Exit struct {
 	Wall     time.Duration
 }
 
-// stderrCap bounds what is kept of qemu's own messages.
-const stderrCap = 64 << 10
+// StderrCap bounds what is kept of qemu's own messages.
+const StderrCap = 64 << 10
 
 // pipeSize is asked of the kernel for the console pipe, so that a guest
 // printing in bursts never waits on the host.
@@ -67,7 +67,7 @@ func Start(ctx context.Context, c Config) (*Machine, error) {
 	growPipe(r)
 	cmd := exec.CommandContext(ctx, path, argv[1:]...)
 	cmd.Args[0] = argv[0]
-	m := &Machine{Argv: argv, cmd: cmd, stderr: &capped{max: stderrCap}, killed: make(chan struct{})}
+	m := &Machine{Argv: argv, cmd: cmd, stderr: &Capped{Max: StderrCap}, killed: make(chan struct{})}
 	cmd.Stdin = nil // /dev/null: the batch console takes no input
 	cmd.Stdout = w
 	cmd.Stderr = m.stderr
@@ -135,29 +135,32 @@ func (m *Machine) Wait() Exit {
 	return m.exit
 }
 
-// capped is an io.Writer keeping the first max bytes written to it.
-type capped struct {
+// A Capped is an io.Writer that keeps the first Max bytes written to it
+// and drops the rest, for what qemu prints on stderr. It is safe for
+// concurrent use.
+type Capped struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
-	max int
+	Max int
 }
 
-func (c *capped) Write(p []byte) (int, error) {
+func (c *Capped) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if room := c.max - c.buf.Len(); room > 0 {
+	if room := c.Max - c.buf.Len(); room > 0 {
 		c.buf.Write(p[:min(len(p), room)])
 	}
 	return len(p), nil
 }
 
-func (c *capped) String() string {
+// String returns what was kept.
+func (c *Capped) String() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.buf.String()
 }
 
-var _ io.Writer = (*capped)(nil)
+var _ io.Writer = (*Capped)(nil)
 
 func growPipe(f *os.File) {
 	const fSetPipeSz = 1031

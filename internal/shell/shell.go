@@ -25,12 +25,13 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/creack/pty"
 	"golang.org/x/term"
+
+	"github.com/crashrig/crashrig/qemu"
 )
 
 // DefaultEscape is Ctrl-].
@@ -80,7 +81,7 @@ func Run(ctx context.Context, o Options) (Exit, error) {
 	}
 	cmd := exec.Command(path, o.Argv[1:]...)
 	cmd.Args[0] = o.Argv[0]
-	stderr := &capped{max: 64 << 10}
+	stderr := &qemu.Capped{Max: qemu.StderrCap}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0, Pdeathsig: syscall.SIGKILL}
 	err = cmd.Start()
@@ -201,26 +202,4 @@ func copyIn(ptmx *os.File, in io.Reader, escape byte, leave chan<- struct{}) {
 			return
 		}
 	}
-}
-
-// capped keeps the first max bytes written to it.
-type capped struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-	max int
-}
-
-func (c *capped) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if room := c.max - c.buf.Len(); room > 0 {
-		c.buf.Write(p[:min(len(p), room)])
-	}
-	return len(p), nil
-}
-
-func (c *capped) String() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.buf.String()
 }
