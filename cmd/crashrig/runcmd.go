@@ -60,6 +60,7 @@ func (f *runFlags) registerOn(fl *pflag.FlagSet, kernel bool) {
 	fl.StringVar(&o.Cmdline, "cmdline", "", "replace crashrig's default kernel command line ("+run.DefaultCmdline+")")
 	fl.StringArrayVar(&f.qemuArgs, "qemu-arg", nil, "extra qemu argument (repeatable)")
 	fl.StringVar(&o.QemuBinary, "qemu", "", "qemu binary (default qemu-system-x86_64 from PATH)")
+	fl.StringVar(&o.BIOS, "bios", "", "firmware: a file, or \"default\" for qemu's own (default: qboot when installed, it boots faster)")
 	fl.StringArrayVar(&f.env, "env", nil, "K=V for the reproducer's environment (repeatable), e.g. GOMAXPROCS=1")
 	fl.DurationVar(&o.Grace, "grace", 3*time.Second, "after a crash line, wait this long at most for the rest of the report")
 	fl.DurationVar(&o.HangTimeout, "hang-timeout", 15*time.Second, "no heartbeat from the guest for this long is a hang")

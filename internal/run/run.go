@@ -34,6 +34,7 @@ type Options struct {
 	Cmdline     string        // replaces the default kernel command line when set
 	QemuArgs    []string      // extra qemu arguments
 	QemuBinary  string        // "" = qemu-system-x86_64
+	BIOS        string        // firmware: "" = qboot when installed (faster), "default" = qemu's own, or a file
 	Env         []string      // K=V for the reproducer
 	Grace       time.Duration // wait for the rest of a crash report (0 = 3s)
 	HangTimeout time.Duration // no heartbeat for this long is a hang (0 = 20s)
