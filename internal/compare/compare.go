@@ -51,7 +51,6 @@ type Outcome struct {
 	Reused    []int // runs per variant that came from earlier sessions
 	Decisions []sequential.Decision
 	Summary   *batch.Summary
-	Records   [][]store.RunRecord // per variant: every finished run that counted
 }
 
 // key identifies a comparison: the same variants and the same test.
@@ -80,7 +79,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		return nil, fmt.Errorf("%w: %v", run.ErrInput, err)
 	}
 	k := key(o)
-	out := &Outcome{Reused: make([]int, len(o.Variants)), Records: make([][]store.RunRecord, len(o.Variants))}
+	out := &Outcome{Reused: make([]int, len(o.Variants))}
 	sess, err := o.session(k)
 	if err != nil {
 		return nil, err
@@ -106,25 +105,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		o.DB.SetSessionMeta(sess, "decided", decisionText(out.Decisions))
 		o.DB.EndSession(sess)
 	}
-	recs, err := o.DB.Runs(store.Query{SessionID: sess})
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range recs {
-		if i := indexOf(names, r.Config.Variant); i >= 0 {
-			out.Records[i] = append(out.Records[i], r)
-		}
-	}
 	return out, nil
-}
-
-func indexOf(names []string, n string) int {
-	for i, x := range names {
-		if x == n {
-			return i
-		}
-	}
-	return -1
 }
 
 // session resumes the newest undecided session of the same comparison, or

@@ -67,6 +67,22 @@ func (b Builder) logf(format string, a ...any) {
 	}
 }
 
+// versions remembers each toolchain's version for the life of the
+// process: a comparison prepares several variants, and each would
+// otherwise start the go command again.
+var versions sync.Map // go command -> []byte
+
+func goVersion(ctx context.Context, goCmd string) ([]byte, error) {
+	if v, ok := versions.Load(goCmd); ok {
+		return v.([]byte), nil
+	}
+	v, err := exec.CommandContext(ctx, goCmd, "env", "GOVERSION").Output()
+	if err == nil {
+		versions.Store(goCmd, v)
+	}
+	return v, err
+}
+
 // Path returns the path of a guest binary built from the current sources,
 // building it when the cache has none.
 func (b Builder) Path(ctx context.Context) (string, error) {
@@ -77,7 +93,7 @@ func (b Builder) Path(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("guest sources: %w", err)
 	}
-	ver, err := exec.CommandContext(ctx, b.goCmd(), "env", "GOVERSION").Output()
+	ver, err := goVersion(ctx, b.goCmd())
 	if err != nil {
 		return "", fmt.Errorf("building the guest binary needs a Go toolchain: %s env GOVERSION: %v (install Go, or set CRASHRIG_GUEST to a prebuilt guest)", b.goCmd(), err)
 	}

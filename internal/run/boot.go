@@ -100,7 +100,6 @@ func (p *Plan) BootControlled(ctx context.Context, ctl *Control) (*Result, error
 	res.LogBytes, res.LogCapped = w.bytes, w.bytes > LogCap
 
 	cres := w.stream.Close()
-	w.addMarkers(nil, 0) // none left, but keep the order invariant
 	ev := verdict.Evidence{
 		Markers: w.markers, Console: cres, ReportHost: w.hostAt, CrashHost: w.times.CrashLine,
 		QemuCode: ex.Code, QemuSignal: ex.Signal, QemuStderr: ex.Stderr, Stop: stop,
