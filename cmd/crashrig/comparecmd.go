@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -25,6 +26,7 @@ const (
 	exitFirstMore    = 10 // the first variant crashes more
 	exitOtherMore    = 11 // another variant crashes more than the first
 	exitUndecided    = 12
+	exitBothAlways   = 13 // both crash in every run
 )
 
 type compareFlags struct {
@@ -47,15 +49,24 @@ func newCompareCmd(argv []string, stdout, stderr io.Writer) *cobra.Command {
 		Long: `Run two or more variants of a run configuration interleaved (A, B, A, B… across
 the -j slots) and stop as soon as a sequential test decides, at --alpha and
 --beta, whether the first variant crashes more than each other one by at least
---min-effect (a rate ratio), or that they do not differ that much. A variant is
+--min-effect (a hazard ratio), or that they do not differ that much. The default
+method weighs every finished run (crash times, clean ends, runs stopped early)
+with e-values that hold --alpha however often they are looked at, for any shape
+of the hazard; a crash in every run of one variant against none of the other
+decides after 5 runs each. A run whose partner crashed is stopped at that second
+(verdict "stopped", censored there, never counted as a pass). A variant is
 a kernel (-k name=path) or a set of run flags (--variant name="--smp 1 --env
 GOMAXPROCS=1"); the remaining flags apply to all variants. Every run is recorded;
 running the same comparison again resumes it, and --reuse counts earlier runs of
 identical configurations.
 
+Running the same comparison again continues it while it is undecided (a budget
+that ran out included: give a larger one).
+
 Exit status: 0 no difference of that size, 10 the first variant crashes more,
 11 another variant crashes more than the first, 12 undecided within the budget,
-2 bad input or usage, 5 infra-fail, 130 interrupted.`,
+13 both crash in every run (time to crash is reported), 2 bad input or usage,
+5 infra-fail, 130 interrupted.`,
 		Example: `  crashrig compare -k old=/boot/vmlinuz-6.1 -k new=./arch/x86/boot/bzImage -r go20427 -d 2m
   crashrig compare -k bzImage --variant smp1="--smp 1" --variant smp2="--smp 2" -r clockstorm -d 1m`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -68,14 +79,14 @@ Exit status: 0 no difference of that size, 10 the first variant crashes more,
 	fl.StringArrayVar(&f.variants, "variant", nil, `NAME="run flags" (repeatable), e.g. smp1="--smp 1"`)
 	fl.Float64Var(&f.test.Alpha, "alpha", 0.05, "chance of declaring a difference between variants that crash alike")
 	fl.Float64Var(&f.test.Beta, "beta", 0.05, "chance of missing a difference of --min-effect")
-	fl.Float64Var(&f.test.MinRatio, "min-effect", 2, "smallest crash-rate ratio worth finding")
-	fl.StringVar(&f.method, "method", "race", "evidence: race (which of a pair of runs crashes first; holds for any hazard shape), exposure (crash rates over VM-time; assumes a constant hazard) or per-run (crashed within the run or not)")
+	fl.Float64Var(&f.test.MinRatio, "min-effect", 2, "smallest hazard ratio worth finding (and time ratio worth reporting when both crash every run)")
+	fl.StringVar(&f.method, "method", "log-rank", "evidence: log-rank (every run's crash time or censoring, as e-values; any hazard shape), race (only which of a pair of runs crashes first), exposure (crash rates over VM-time; assumes a constant hazard) or per-run (crashed within the run or not)")
 	fl.StringVar(&f.test.Title, "title", "", "count only crashes with this title")
 	fl.IntVarP(&f.fixed, "runs", "n", 0, "fixed design: exactly N runs per variant, then one test")
-	fl.IntVar(&f.test.MaxRuns, "max-runs", 200, "undecided after this many runs in all")
+	fl.IntVar(&f.test.MaxRuns, "max-runs", 1000, "undecided after this many runs in all (well above what the error rates need; the same command with a larger value continues)")
 	fl.DurationVar(&f.budget, "budget", 0, "undecided after this much VM-time (0 = no limit)")
 	fl.BoolVar(&f.reuse, "reuse", false, "count earlier runs of identical configurations from the database")
-	fl.IntVarP(&f.run.jobs, "jobs", "j", 1, "VMs at once")
+	fl.IntVarP(&f.run.jobs, "jobs", "j", 0, "VMs at once (0 = as many as the host's cores hold at the variants' --smp)")
 	fl.StringVar(&f.html, "html", "", "also write an HTML report to this file")
 	return c
 }
@@ -86,6 +97,8 @@ func runCompare(cmd *cobra.Command, f *compareFlags, args, argv []string, stdout
 		return err
 	}
 	switch f.method {
+	case "log-rank", "logrank":
+		f.test.Method = sequential.LogRank
 	case "exposure":
 		f.test.Method = sequential.Exposure
 	case "race":
@@ -93,7 +106,13 @@ func runCompare(cmd *cobra.Command, f *compareFlags, args, argv []string, stdout
 	case "per-run":
 		f.test.Method = sequential.PerRun
 	default:
-		return usageErr("--method %q: want exposure, race or per-run", f.method)
+		return usageErr("--method %q: want log-rank, race, exposure or per-run", f.method)
+	}
+	switch {
+	case f.run.jobs < 0:
+		return usageErr("-j %d: want 0 (as many as the cores hold) or more", f.run.jobs)
+	case f.run.jobs == 0:
+		f.run.jobs = defaultJobs(variants)
 	}
 	f.test.FixedRuns = f.fixed
 	f.test.MaxVMSeconds = f.budget.Seconds()
@@ -125,7 +144,7 @@ func runCompare(cmd *cobra.Command, f *compareFlags, args, argv []string, stdout
 		}
 		return &exitError{code: exitInfra, err: err}
 	}
-	if err := printComparison(stdout, out, names, f, db); err != nil {
+	if err := printComparison(stdout, stderr, out, names, f, db); err != nil {
 		return &exitError{code: exitInfra, err: err}
 	}
 	if ctx.Err() != nil {
@@ -135,6 +154,16 @@ func runCompare(cmd *cobra.Command, f *compareFlags, args, argv []string, stdout
 		return &exitError{code: code}
 	}
 	return nil
+}
+
+// defaultJobs is how many VMs the host's cores hold at the largest --smp of the
+// variants: a vCPU is a host thread under TCG, and more VMs than cores slow every run.
+func defaultJobs(vs []variantSpec) int {
+	smp := 1
+	for _, v := range vs {
+		smp = max(smp, v.opts.SMP)
+	}
+	return max(1, runtime.NumCPU()/smp)
 }
 
 func logTo(w io.Writer) func(string, ...any) {
@@ -151,6 +180,10 @@ func compareStatus(ds []sequential.Decision) int {
 			return exitFirstMore
 		case sequential.MoreB:
 			code = exitOtherMore
+		case sequential.BothAlways:
+			if code == exitNoDifference {
+				code = exitBothAlways
+			}
 		case sequential.Undecided, sequential.Continue:
 			if code == exitNoDifference {
 				code = exitUndecided
@@ -302,7 +335,7 @@ func splitWords(s string) ([]string, error) {
 }
 
 // printComparison prints the decisions above the side-by-side report.
-func printComparison(w io.Writer, out *compare.Outcome, names []string, f *compareFlags, db *store.DB) error {
+func printComparison(w, stderr io.Writer, out *compare.Outcome, names []string, f *compareFlags, db *store.DB) error {
 	s, err := db.Session(out.Session)
 	if err != nil {
 		return err
@@ -312,15 +345,21 @@ func printComparison(w io.Writer, out *compare.Outcome, names []string, f *compa
 		return err
 	}
 	var texts, ratios []string
+	var items []report.DecisionItem
 	for _, d := range out.Decisions {
 		texts = append(texts, compare.Describe(d))
-		r := d.Ratio
-		ratios = append(ratios, fmt.Sprintf("%s/%s %s ratio %.3g [%.3g, %.3g] at %.0f%%, %.0f VM-s", d.A, d.B, d.Method, r.Estimate, r.Lower, r.Upper, 100*r.Conf, d.VMTime))
+		ratios = append(ratios, compare.RatioText(d))
+		it := compare.Item(d)
+		if d.Outcome == sequential.Undecided {
+			it.Budget = fmt.Sprintf("the budget ran out before the test decided; the same command with a larger --max-runs or --budget continues session %d", out.Session)
+			logTo(stderr)("%s vs %s: %s", d.A, d.B, it.Budget)
+		}
+		items = append(items, it)
 	}
-	m.Decision = &report.Decision{Text: strings.Join(texts, "; "), RatioText: strings.Join(ratios, "; "),
+	m.Decision = &report.Decision{Text: strings.Join(texts, "; "), RatioText: strings.Join(ratios, "; "), Items: items,
 		Confidence: fmt.Sprintf("alpha %.3g, beta %.3g, min effect ×%g", f.test.Alpha, f.test.Beta, f.test.MinRatio)}
 	if out.Resumed > 0 {
-		m.Warnings = append(m.Warnings, fmt.Sprintf("resumed: %d runs came from an interrupted run of the same comparison", out.Resumed))
+		m.Warnings = append(m.Warnings, fmt.Sprintf("continued: %d runs came from an earlier, unfinished run of the same comparison", out.Resumed))
 	}
 	for i, n := range out.Reused {
 		for j := range m.Variants {

@@ -15,12 +15,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
 	"github.com/crashrig/crashrig/internal/batch"
+	"github.com/crashrig/crashrig/internal/report"
 	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/internal/sequential"
+	"github.com/crashrig/crashrig/internal/stats"
 	"github.com/crashrig/crashrig/internal/store"
 	"github.com/crashrig/crashrig/internal/verdict"
 )
@@ -101,7 +104,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	}
 	out.Summary = sum
 	out.Decisions = cmp.Decisions()
-	if cmp.Done() {
+	if cmp.Done() && !anyUndecided(out.Decisions) {
 		o.DB.SetSessionMeta(sess, "decided", decisionText(out.Decisions))
 		o.DB.EndSession(sess)
 	}
@@ -117,7 +120,7 @@ func (o Options) session(k string) (int64, error) {
 	}
 	for _, s := range sessions {
 		if s.Kind == "compare" && s.Meta["key"] == k && s.Meta["decided"] == "" {
-			o.logf("resuming comparison session %d", s.ID)
+			o.logf("continuing comparison session %d, which is not decided yet (its runs count)", s.ID)
 			return s.ID, nil
 		}
 	}
@@ -191,8 +194,8 @@ func toResult(variant int, v verdict.Verdict, title string, ttc, ran, wall float
 		res.Crashed, res.Exposure, res.Title = true, ttc, title
 	case verdict.Hang:
 		res.Crashed, res.Exposure, res.Title = true, ran, "hang"
-	case verdict.Pass:
-		res.Exposure = ran
+	case verdict.Pass, verdict.Stopped:
+		res.Exposure, res.Stopped = ran, v == verdict.Stopped
 	default:
 		return res, false
 	}
@@ -251,6 +254,17 @@ func (p *policy) Observe(t batch.Ticket, r *run.Result) bool {
 	return p.cmp.Done()
 }
 
+// anyUndecided reports whether a budget ended some comparison before its test did: the
+// session stays open, and the same command with a larger budget continues it.
+func anyUndecided(ds []sequential.Decision) bool {
+	for _, d := range ds {
+		if d.Outcome == sequential.Undecided {
+			return true
+		}
+	}
+	return false
+}
+
 // decisionText is a one-line account of the decisions.
 func decisionText(ds []sequential.Decision) string {
 	var s []string
@@ -258,6 +272,40 @@ func decisionText(ds []sequential.Decision) string {
 		s = append(s, Describe(d))
 	}
 	return strings.Join(s, "; ")
+}
+
+// RatioText is the effect line of a decision, e.g. "new/old hazard ratio 7.5 [2.9, ∞] at
+// 95%, e-value 126 (decides at 40), 96 VM-s".
+func RatioText(d sequential.Decision) string {
+	r := d.Ratio
+	s := fmt.Sprintf("%s/%s %s %s at %.0f%%", d.A, d.B, d.Effect(), fmtInterval(r), 100*r.Conf)
+	if e := d.Evidence; e != nil {
+		s += fmt.Sprintf(", e-values %.3g / %.3g (decides at %.3g)", e.MoreA, e.MoreB, e.Threshold)
+	}
+	return s + fmt.Sprintf(", %.0f VM-s", d.VMTime)
+}
+
+func fmtInterval(iv stats.Interval) string {
+	f := func(x float64) string {
+		if math.IsInf(x, 1) {
+			return "∞"
+		}
+		return fmt.Sprintf("%.3g", x)
+	}
+	return fmt.Sprintf("%s [%s, %s]", f(iv.Estimate), f(iv.Lower), f(iv.Upper))
+}
+
+// Item turns a decision into the report's machine-readable form.
+func Item(d sequential.Decision) report.DecisionItem {
+	it := report.DecisionItem{A: d.A, B: d.B, Outcome: d.Outcome.Word(), Method: d.Method.String(), Effect: d.Effect(),
+		Ratio: d.Ratio, P: math.NaN(), TimeRatio: math.NaN(), Runs: d.Runs, Crashes: d.Crashes, Stopped: d.Stopped,
+		VMSeconds: d.VMTimes, PCrash: d.PCrash, MedianTTC: d.Median}
+	if e := d.Evidence; e != nil {
+		it.EMoreA, it.EMoreB, it.Threshold, it.P, it.TimeRatio = e.MoreA, e.MoreB, e.Threshold, e.P, e.TimeRatio.Estimate
+	} else if d.Fisher != nil {
+		it.P = d.Fisher.TwoSided
+	}
+	return it
 }
 
 // Describe says a decision in the variants' own names.
@@ -271,6 +319,8 @@ func Describe(d sequential.Decision) string {
 		return fmt.Sprintf("%s and %s: no difference of ×%g or more", d.A, d.B, d.MinRatio)
 	case sequential.Undecided:
 		return fmt.Sprintf("%s vs %s: undecided within the budget", d.A, d.B)
+	case sequential.BothAlways:
+		return d.String()
 	}
 	return fmt.Sprintf("%s vs %s: not decided yet", d.A, d.B)
 }

@@ -128,6 +128,11 @@ func Line(n, total int, id int64, variant string, r *run.Result) string {
 		fmt.Fprintf(&b, " after %.1fs: %s", r.TimeToCrash, r.Title)
 	case verdict.Pass:
 		fmt.Fprintf(&b, " (%.1fs)", r.Wall)
+	case verdict.Stopped:
+		if n := len(r.Iterations); n > 0 {
+			fmt.Fprintf(&b, " after %.1fs of the run, no crash by then", r.Iterations[n-1].Ran)
+		}
+		fmt.Fprintf(&b, " (%.1fs)", r.Wall)
 	default:
 		if r.Reason != "" {
 			b.WriteString(": " + r.Reason)

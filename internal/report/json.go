@@ -24,9 +24,31 @@ type jsonReport struct {
 }
 
 type jsonDecision struct {
-	Text       string `json:"text"`
-	Confidence string `json:"confidence,omitempty"`
-	Ratio      string `json:"ratio,omitempty"`
+	Text        string             `json:"text"`
+	Confidence  string             `json:"confidence,omitempty"`
+	Ratio       string             `json:"ratio,omitempty"`
+	Comparisons []jsonDecisionItem `json:"comparisons,omitempty"`
+}
+
+type jsonDecisionItem struct {
+	A         string         `json:"a"`
+	B         string         `json:"b"`
+	Outcome   string         `json:"outcome"`
+	Method    string         `json:"method"`
+	Effect    string         `json:"effect"`
+	Ratio     jsonInterval   `json:"ratio"`
+	EMoreA    jnum           `json:"e_a_more,omitempty"`
+	EMoreB    jnum           `json:"e_b_more,omitempty"`
+	Threshold jnum           `json:"e_threshold,omitempty"`
+	P         jnum           `json:"p"`
+	TimeRatio jnum           `json:"time_ratio"`
+	Runs      [2]int         `json:"runs"`
+	Crashes   [2]int         `json:"crashes"`
+	Stopped   [2]int         `json:"stopped"`
+	VMSeconds [2]jnum        `json:"vm_s"`
+	PCrash    []jsonInterval `json:"p_crash"`
+	MedianTTC [2]jnum        `json:"median_time_to_crash_s"`
+	Budget    string         `json:"budget,omitempty"`
 }
 
 type jsonInterval struct {
@@ -129,6 +151,16 @@ func (m *Model) JSON(w io.Writer) error {
 	}
 	if d := m.Decision; d != nil {
 		r.Decision = &jsonDecision{Text: d.Text, Confidence: d.Confidence, Ratio: d.RatioText}
+		for _, it := range d.Items {
+			r.Decision.Comparisons = append(r.Decision.Comparisons, jsonDecisionItem{
+				A: it.A, B: it.B, Outcome: it.Outcome, Method: it.Method, Effect: it.Effect, Ratio: jInterval(it.Ratio),
+				EMoreA: jnum(it.EMoreA), EMoreB: jnum(it.EMoreB), Threshold: jnum(it.Threshold), P: jnum(it.P),
+				TimeRatio: jnum(it.TimeRatio), Runs: it.Runs, Crashes: it.Crashes, Stopped: it.Stopped,
+				VMSeconds: [2]jnum{jnum(it.VMSeconds[0]), jnum(it.VMSeconds[1])},
+				PCrash:    []jsonInterval{jInterval(it.PCrash[0]), jInterval(it.PCrash[1])},
+				MedianTTC: [2]jnum{jnum(it.MedianTTC[0]), jnum(it.MedianTTC[1])}, Budget: it.Budget,
+			})
+		}
 	}
 	for i, x := range m.Variants {
 		s := x.Summary

@@ -48,6 +48,7 @@ type Variant struct {
 	Excluded    map[string]int // boots left out of the statistics, by verdict
 	Reused      int            // runs that came from earlier sessions (compare --reuse)
 	Hangs       int            // hangs counted as crashes titled HangPrefix+…
+	Stopped     int            // runs a comparison stopped early: censored where they stopped
 	Crashes     []Excerpt      // one per crashed (or hung) run, in run order
 }
 
@@ -64,6 +65,27 @@ type Decision struct {
 	Text       string // "new crashes more than old"
 	Confidence string // "95%", or a sentence
 	RatioText  string // "rate ratio 7.5 [2.9, 24]"
+	Items      []DecisionItem
+}
+
+// A DecisionItem is one comparison of the baseline A with another variant B, in numbers
+// for machine output.
+type DecisionItem struct {
+	A, B    string
+	Outcome string // a-more, b-more, no-difference, both-always, undecided, running
+	Method  string
+	Effect  string         // what Ratio measures: "hazard ratio", "rate ratio", "odds ratio"
+	Ratio   stats.Interval // A relative to B
+	// Evidence: the e-values of "A crashes more" and "B crashes more" and the threshold
+	// either must reach (log-rank; 0 otherwise), and a single-look p-value for reference.
+	EMoreA, EMoreB, Threshold float64
+	P                         float64
+	TimeRatio                 float64 // B's median time to crash over A's when both always crash, else NaN
+	Runs, Crashes, Stopped    [2]int
+	VMSeconds                 [2]float64
+	PCrash                    [2]stats.Interval // p(crash within the limit), Kaplan–Meier
+	MedianTTC                 [2]float64        // +Inf when fewer than half crashed
+	Budget                    string            // set when a budget ended the comparison before its test
 }
 
 // A Model is everything one report shows.
@@ -99,8 +121,11 @@ func FromRecords(name, description string, recs []store.RunRecord, text func(run
 			case verdict.Hang:
 				o.Crashed, o.Time, o.Title = true, it.Ran, hangTitle(it.Title)
 				v.Hangs++
-			case verdict.Pass:
+			case verdict.Pass, verdict.Stopped:
 				o.Time = it.Ran
+				if it.Verdict == verdict.Stopped {
+					v.Stopped++
+				}
 			default:
 				continue
 			}
@@ -260,6 +285,10 @@ func variantNotes(v Variant) []string {
 	w := runNotes(v)
 	if v.Hangs > 0 {
 		w = append(w, hangNote)
+	}
+	if v.Stopped > 0 {
+		w = append(w, fmt.Sprintf("%d run(s) stopped early by the comparison once they no longer mattered: "+
+			"each counts as crash-free for as long as it ran, no longer (p(crash) comes from the Kaplan–Meier curve)", v.Stopped))
 	}
 	return append(w, v.Summary.Warnings...)
 }

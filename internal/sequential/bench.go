@@ -13,7 +13,8 @@ import (
 // is wrong, next to two fixed designs.
 type BenchRow struct {
 	BenchScenario
-	Seq SimResult // the sequential test of Bench.Config
+	Seq  SimResult // the sequential test of Bench.Config
+	Race SimResult // the race test at the same α, β and MinRatio, for comparison
 
 	// FixedPoints is the number of points (heats won) a fixed-sample exact binomial test
 	// needs for the same α, β and MinRatio; FixedVM the expected VM seconds to collect
@@ -32,7 +33,11 @@ func (row BenchRow) Wrong(r SimResult) float64 {
 	if row.Want == NoDifference {
 		return r.Rate(MoreA) + r.Rate(MoreB)
 	}
-	return 1 - r.Rate(row.Want)
+	right := r.Rate(row.Want)
+	if row.Also != Continue {
+		right += r.Rate(row.Also)
+	}
+	return 1 - right
 }
 
 // A BenchTable compares the sequential test with fixed designs over a set of scenarios.
@@ -59,19 +64,25 @@ type OneSampleBench struct {
 // A BenchScenario is a Scenario with its right answer.
 type BenchScenario struct {
 	Scenario
-	Want Outcome // MoreA, MoreB or NoDifference
+	Want Outcome // MoreA, MoreB, NoDifference or BothAlways
+	// Also is a second right answer (Continue = none): BothAlways where both variants
+	// crash in nearly every run and their times differ by less than MinRatio, though
+	// their hazards differ by that much.
+	Also Outcome
 }
 
 // BenchScenarios are the scenarios Bench simulates: a bad kernel with MTTC 60 s, run
 // limits of 10 × MTTC, two VMs at a time, the harness stopping runs at StopAfter.
 func BenchScenarios() []BenchScenario {
 	mk := func(name string, want Outcome, a, b Distribution) BenchScenario {
-		return BenchScenario{Scenario{Name: name, Variants: []Distribution{a, b}, Limit: 600, StopEarly: true}, want}
+		return BenchScenario{Scenario: Scenario{Name: name, Variants: []Distribution{a, b}, Limit: 600, StopEarly: true}, Want: want}
 	}
 	boot := mk("A 60 s, B clean, 10 s boot", MoreA, Exp(60), Never())
 	boot.Boot = 10
 	uncut := mk("A 60 s, B clean, runs not cut", MoreA, Exp(60), Never())
 	uncut.StopEarly = false
+	w2 := mk("Weibull k=2, hazard ratio 2", MoreA, Weibull(2, 60), Weibull(2, 60*math.Sqrt2))
+	w2.Also = BothAlways // a time ratio of √2 < 2, and both crash in nearly every run
 	return []BenchScenario{
 		mk("A MTTC 60 s, B clean", MoreA, Exp(60), Never()),
 		boot,
@@ -82,10 +93,12 @@ func BenchScenarios() []BenchScenario {
 		mk("A = B = 60 s", NoDifference, Exp(60), Exp(60)),
 		mk("A = B = 600 s", NoDifference, Exp(600), Exp(600)),
 		// Same shape, scales chosen for a hazard ratio of 2: (ηB/ηA)^k = 2.
-		mk("Weibull k=2, hazard ratio 2", MoreA, Weibull(2, 60), Weibull(2, 60*math.Sqrt2)),
+		w2,
 		mk("Weibull k=0.5, hazard ratio 2", MoreA, Weibull(0.5, 60), Weibull(0.5, 240)),
 		mk("Weibull k=2, A = B = 60 s", NoDifference, Weibull(2, 60), Weibull(2, 60)),
 		mk("Weibull k=0.5, A = B = 600 s", NoDifference, Weibull(0.5, 600), Weibull(0.5, 600)),
+		mk("A crashes at 1 s every run, B never", MoreA, Fixed(1, 0.05), Never()),
+		mk("both crash every run, 1.10 s vs 1.14 s", BothAlways, Fixed(1.10, 0.01), Fixed(1.14, 0.01)),
 	}
 }
 
@@ -103,6 +116,11 @@ func Bench(cfg Config, reps int, seed uint64) (BenchTable, error) {
 	for i, s := range BenchScenarios() {
 		row := BenchRow{BenchScenario: s, FixedPoints: n}
 		if row.Seq, err = Simulate(cfg, s.Scenario, reps, seed+uint64(i)); err != nil {
+			return tab, err
+		}
+		race := cfg
+		race.Method = Race
+		if row.Race, err = Simulate(race, s.Scenario, reps, seed+uint64(i)); err != nil {
 			return tab, err
 		}
 		practice := cfg
@@ -159,24 +177,26 @@ func simpson(f func(float64) float64, lo, hi float64) float64 {
 	return sum * h / 3
 }
 
-var shortOutcome = map[Outcome]string{MoreA: "A>B", MoreB: "A<B", NoDifference: "A~B"}
+var shortOutcome = map[Outcome]string{MoreA: "A>B", MoreB: "A<B", NoDifference: "A~B", BothAlways: "always"}
 
 // String renders the table as aligned text, one scenario a line, then the one-sample case.
 func (tab BenchTable) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s test, α = %g, β = %g, min ratio %g; %d comparisons per cell; run limit 600 s\n",
 		tab.Config.Method, tab.Config.Alpha, tab.Config.Beta, tab.Config.MinRatio, tab.Reps)
-	fmt.Fprintf(&b, "%-30s %-6s | %-32s | %-9s | %s\n", "", "", "sequential", "fixed-N",
-		fmt.Sprintf("%d runs × limit", tab.PracticeRuns))
-	fmt.Fprintf(&b, "%-30s %-6s | %6s %8s %8s %7s | %9s | %6s %8s\n", "scenario", "answer",
-		"wrong", "VM-s", "p95", "runs", "VM-s", "wrong", "VM-s")
+	fmt.Fprintf(&b, "%-38s %-6s | %-32s | %-21s | %-9s | %s\n", "", "", tab.Config.Method.String()+" (sequential)",
+		"race (sequential)", "fixed-N", fmt.Sprintf("%d runs × limit", tab.PracticeRuns))
+	fmt.Fprintf(&b, "%-38s %-6s | %6s %8s %8s %7s | %6s %8s %5s | %9s | %6s %8s\n", "scenario", "answer",
+		"wrong", "VM-s", "p95", "runs", "wrong", "VM-s", "ratio", "VM-s", "wrong", "VM-s")
 	for _, row := range tab.Rows {
-		fmt.Fprintf(&b, "%-30s %-6s | %6.3f %8.0f %8.0f %7.1f | %9.0f | %6.3f %8.0f\n",
+		fmt.Fprintf(&b, "%-38s %-6s | %6.3f %8.0f %8.0f %7.1f | %6.3f %8.0f %5.2f | %9.0f | %6.3f %8.0f\n",
 			row.Name, shortOutcome[row.Want], row.Wrong(row.Seq), row.Seq.MeanVM, row.Seq.P95VM, row.Seq.MeanRuns,
+			row.Wrong(row.Race), row.Race.MeanVM, row.Seq.MeanVM/row.Race.MeanVM,
 			row.FixedVM, row.Wrong(row.Practice), row.Practice.MeanVM)
 	}
-	fmt.Fprintf(&b, "answer: A>B = A crashes more, A<B = B crashes more, A~B = no difference of %g×; "+
-		"fixed-N: exact binomial test on %d heats won, same α and β\n", tab.Config.MinRatio, tab.Rows[0].FixedPoints)
+	fmt.Fprintf(&b, "answer: A>B = A crashes more, A<B = B crashes more, A~B = no difference of %g×, always = both "+
+		"crash every run; ratio: VM-s against the race's; fixed-N: exact binomial test on %d heats won, same α and β\n",
+		tab.Config.MinRatio, tab.Rows[0].FixedPoints)
 	o := tab.OneSample
 	fmt.Fprintf(&b, "one kernel vs known MTTC %gs (exposure SPRT λ0 = 0): clean kernel cleared in %.1f VM-s "+
 		"(one %gs run: %.0f, %d runs: %.0f); bad kernel convicted in %.1f VM-s mean, missed %.3f\n",

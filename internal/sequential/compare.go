@@ -23,6 +23,7 @@ type Result struct {
 	Exposure float64 // seconds from reproducer start to the crash or to the run's end
 	VMTime   float64 // seconds the VM ran, boot included; counts against MaxVMSeconds (0 = Exposure)
 	Title    string  // crash title, matched against Config.Title
+	Stopped  bool    // the harness stopped the run early (StopAfter): censored at Exposure
 }
 
 // A variant is the record of one variant's runs.
@@ -32,6 +33,7 @@ type variant struct {
 	free     []int       // Seqs handed back by Cancel, to hand out again
 	inFlight int         // runs handed out and not yet recorded or cancelled
 	runs     int         // finished runs
+	stopped  int         // finished runs the harness stopped early
 	crashes  int         // counted crashes (matching Config.Title)
 	exposure float64     // reproducer seconds of finished runs: the end of its exposure clock
 	vmTime   float64     // VM seconds of finished runs

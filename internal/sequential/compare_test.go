@@ -137,7 +137,7 @@ func TestNewErrors(t *testing.T) {
 
 // TestRecordWithoutTickets: results with Seq 0 pair up in the order recorded.
 func TestRecordWithoutTickets(t *testing.T) {
-	c := mustNew(t, Config{})
+	c := mustNew(t, Config{Method: Race})
 	for i := 0; i < 13; i++ {
 		mustRecord(t, c, Result{Ticket: Ticket{Variant: 0}, Crashed: true, Exposure: 30})
 		mustRecord(t, c, Result{Ticket: Ticket{Variant: 1}, Exposure: 600})
@@ -152,7 +152,7 @@ func TestRecordWithoutTickets(t *testing.T) {
 }
 
 func TestStopAfterRace(t *testing.T) {
-	c := mustNew(t, Config{})
+	c := mustNew(t, Config{Method: Race})
 	a1, b1 := next(t, c), next(t, c)
 	if _, ok := c.StopAfter(a1); ok {
 		t.Errorf("A#1 can stop before B#1 finished")
@@ -238,7 +238,7 @@ func TestTitleFilter(t *testing.T) {
 // TestThreeVariants: each comparison gets α/2 and a decided one stops scheduling its
 // variant.
 func TestThreeVariants(t *testing.T) {
-	c := mustNew(t, Config{Variants: []string{"A", "B", "C"}})
+	c := mustNew(t, Config{Variants: []string{"A", "B", "C"}, Method: Race})
 	for i := 0; i < 15; i++ {
 		mustRecord(t, c, Result{Ticket: Ticket{Variant: 0}, Crashed: true, Exposure: 30})
 		mustRecord(t, c, Result{Ticket: Ticket{Variant: 1}, Exposure: 600})
@@ -261,7 +261,7 @@ func TestThreeVariants(t *testing.T) {
 }
 
 func TestDecisionString(t *testing.T) {
-	c := mustNew(t, Config{Variants: []string{"v6.1", "v6.2"}})
+	c := mustNew(t, Config{Variants: []string{"v6.1", "v6.2"}, Method: Race})
 	for i := 0; i < 13; i++ {
 		mustRecord(t, c, Result{Ticket: Ticket{Variant: 0}, Crashed: true, Exposure: 60})
 		mustRecord(t, c, Result{Ticket: Ticket{Variant: 1}, Exposure: 60})

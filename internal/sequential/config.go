@@ -4,20 +4,31 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/crashrig/crashrig/internal/stats"
 )
 
-// A Method is how a comparison turns runs into evidence. All three feed the same pair of
-// SPRTs (see the package documentation); they differ in what counts as a point for A or
-// for B and in what they assume.
+// A Method is how a comparison turns runs into evidence. LogRank, the default, weighs
+// every finished run's crash time or censoring with mixture e-values; the other three feed
+// a pair of SPRTs with points (see the package documentation) and differ in what counts as
+// a point for A or for B and in what they assume.
 type Method int
 
 const (
+	// LogRank pools the finished runs of both variants and weighs their crash times,
+	// clean ends and early stops by the two-sample partial likelihood (the likelihood
+	// behind the log-rank test), with crash times closer than Ties counted as tied. Its
+	// e-values hold α at every look for any hazard shape, and a crash in every run of
+	// one variant against none of the other decides after 5 runs each. A run whose heat
+	// partner crashed stops at StopFactor times that crash (the same second by default).
+	// The default.
+	LogRank Method = iota
 	// Race pairs the i-th run of A with the i-th run of B, started alike, and gives the
 	// point to the one that crashes first in reproducer time; the other run can stop at
 	// that second (StopAfter). A pair where neither crashes within the limit gives no
 	// point. It is exact for identical variants whatever the hazard shape, and its β holds
-	// whenever the hazards are proportional. The default.
-	Race Method = iota
+	// whenever the hazards are proportional.
+	Race
 	// Exposure lays each variant's runs end to end on its own exposure clock and gives a
 	// point to every crash inside the exposure both variants have covered. It wastes no
 	// VM second but assumes a constant hazard: with a falling hazard (crashes early or
@@ -36,8 +47,10 @@ func (m Method) String() string {
 		return "exposure"
 	case PerRun:
 		return "per-run"
+	case Race:
+		return "race"
 	}
-	return "race"
+	return "log-rank"
 }
 
 // Defaults used for zero Config fields.
@@ -45,6 +58,9 @@ const (
 	DefaultAlpha    = 0.05
 	DefaultBeta     = 0.05
 	DefaultMinRatio = 2.0
+	// DefaultStopFactor is how far past its partner's crash a LogRank run goes on: to
+	// the same second, which in simulation costs the least VM time per decision.
+	DefaultStopFactor = 1.0
 )
 
 // A Config describes one comparison.
@@ -67,6 +83,12 @@ type Config struct {
 	MinRatio float64
 
 	Method Method
+
+	// StopFactor (LogRank) > 1 is how long a run whose heat partner crashed at t goes on:
+	// to StopFactor·t (0 = DefaultStopFactor). Ties (LogRank) says which crash times
+	// count as equal (zero = stats.DefaultTies).
+	StopFactor float64
+	Ties       stats.Ties
 
 	// Title, if set, makes only crashes with this title count; a run that crashed with
 	// another title ends there and counts as clean time up to that crash.
@@ -104,12 +126,20 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.MinRatio == 0 {
 		cfg.MinRatio = DefaultMinRatio
 	}
+	if cfg.StopFactor == 0 {
+		cfg.StopFactor = DefaultStopFactor
+	}
+	if cfg.Ties == (stats.Ties{}) {
+		cfg.Ties = stats.DefaultTies
+	}
 	switch {
+	case !(cfg.StopFactor >= 1):
+		return cfg, fmt.Errorf("stop factor %g: want at least 1", cfg.StopFactor)
 	case !(cfg.Alpha > 0 && cfg.Alpha < 1 && cfg.Beta > 0 && cfg.Beta < 1 && cfg.Alpha+cfg.Beta < 1):
 		return cfg, fmt.Errorf("error rates α = %g, β = %g: want both in (0, 1) with α + β < 1", cfg.Alpha, cfg.Beta)
 	case !(cfg.MinRatio > 1) || math.IsInf(cfg.MinRatio, 1):
 		return cfg, fmt.Errorf("minimum ratio %g: want a finite ratio above 1", cfg.MinRatio)
-	case cfg.Method < Race || cfg.Method > PerRun:
+	case cfg.Method < LogRank || cfg.Method > PerRun:
 		return cfg, fmt.Errorf("unknown method %d", cfg.Method)
 	case cfg.Limit < 0 || cfg.MaxVMSeconds < 0 || cfg.MaxRuns < 0 || cfg.FixedRuns < 0:
 		return cfg, errors.New("limit, budget and fixed run count must not be negative")

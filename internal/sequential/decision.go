@@ -17,7 +17,26 @@ const (
 	MoreB                       // B crashes more than A
 	NoDifference                // no difference of MinRatio or more
 	Undecided                   // the budget ran out, or the fixed runs could not tell
+	BothAlways                  // both crashed in every run: neither crashes more
 )
+
+// Word is the outcome as one stable word for machine output: a-more, b-more,
+// no-difference, both-always, undecided or running.
+func (o Outcome) Word() string {
+	switch o {
+	case MoreA:
+		return "a-more"
+	case MoreB:
+		return "b-more"
+	case NoDifference:
+		return "no-difference"
+	case BothAlways:
+		return "both-always"
+	case Undecided:
+		return "undecided"
+	}
+	return "running"
+}
 
 func (o Outcome) String() string {
 	switch o {
@@ -29,6 +48,8 @@ func (o Outcome) String() string {
 		return "no difference of that size"
 	case Undecided:
 		return "undecided within the budget"
+	case BothAlways:
+		return "both crash every run"
 	}
 	return "continue"
 }
@@ -58,6 +79,7 @@ type Decision struct {
 	Crashes  [2]int     // crashes counted (with Config.Title, only that title)
 	Exposure [2]float64 // reproducer seconds
 	VMTime   float64    // seconds of VM time for A and B together (boot included if reported)
+	VMTimes  [2]float64 // the same for A and for B
 
 	// Points counts the evidence of the sequential test: heats won by A and by B (Race),
 	// crashes of A and of B inside the exposure both covered (Exposure), or run pairs
@@ -69,7 +91,38 @@ type Decision struct {
 
 	Fisher *stats.FisherExact // crashed/clean runs, in the fixed design
 
+	// Evidence is what the LogRank method weighed (nil for the other methods).
+	Evidence *Evidence
+
+	// PCrash is p(crash within the limit) of A and B from the Kaplan–Meier curve of their
+	// finished runs, which counts a stopped run as far as it ran; Median is the median
+	// time to crash (+Inf when fewer than half crashed); Stopped counts the runs the
+	// comparison stopped early (censored where they stopped).
+	PCrash  [2]stats.Interval
+	Median  [2]float64
+	Stopped [2]int
+
 	Warnings []string
+}
+
+// An Evidence is the state of the LogRank method's two one-sided tests. An e-value of x
+// means data this extreme happen with probability at most 1/x if the variants crash
+// alike, whenever one looks; the test decides at Threshold = 2/α.
+type Evidence struct {
+	MoreA, MoreB float64 // mixture e-values of "A crashes more" and "B crashes more"
+	Threshold    float64 // 2/α for this comparison
+	// AgainstA and AgainstB are the likelihood ratios of "no difference" against a
+	// MinRatio difference towards A and towards B; a direction closes at AcceptAt = 1/β.
+	AgainstA, AgainstB float64
+	AcceptAt           float64
+	Closed             [2]bool // the direction can no longer be decided
+	// P is the two-sided log-rank p-value on the same runs, at a single look: for
+	// reference only (the decision is the e-values').
+	P float64
+	// TimeRatio is B's geometric mean time to crash over A's, with its 1−β/5 interval,
+	// when both crashed in every run: above 1, A crashes sooner. Its estimate is NaN
+	// otherwise.
+	TimeRatio stats.Interval
 }
 
 // String renders the decision as one line, e.g.
@@ -83,6 +136,8 @@ func (d Decision) String() string {
 		head = fmt.Sprintf("%s crashes more than %s", d.B, d.A)
 	case NoDifference:
 		head = fmt.Sprintf("no difference of %g× between %s and %s", d.MinRatio, d.A, d.B)
+	case BothAlways:
+		return d.bothAlways()
 	case Undecided:
 		head = fmt.Sprintf("%s vs %s undecided within the budget", d.A, d.B)
 	default:
@@ -92,6 +147,21 @@ func (d Decision) String() string {
 		formatInterval(d.Ratio), stats.Percent(d.Ratio.Conf), d.Crashes[0], d.Crashes[1], d.VMTime)
 }
 
+// bothAlways describes a BothAlways decision, e.g. "A and B both crash every run (5 and 5
+// runs); time to crash 1.1s vs 1.14s".
+func (d Decision) bothAlways() string {
+	s := fmt.Sprintf("%s and %s both crash every run (%d and %d runs); time to crash %s vs %s", d.A, d.B,
+		d.Runs[0], d.Runs[1], stats.FormatSeconds(d.Median[0]), stats.FormatSeconds(d.Median[1]))
+	if e := d.Evidence; e != nil && !math.IsNaN(e.TimeRatio.Estimate) {
+		s += fmt.Sprintf(" (ratio %.3g [%.3g, %.3g], inside ×%g either way)", e.TimeRatio.Estimate, e.TimeRatio.Lower,
+			e.TimeRatio.Upper, d.MinRatio)
+	}
+	return s
+}
+
+// Effect names what Ratio measures: "hazard ratio", "rate ratio" or "odds ratio".
+func (d Decision) Effect() string { return d.ratioName() }
+
 func (d Decision) ratioName() string {
 	switch {
 	case d.Fixed:
@@ -100,6 +170,8 @@ func (d Decision) ratioName() string {
 		return "hazard ratio"
 	case d.Method == PerRun:
 		return "odds ratio"
+	case d.Method == LogRank:
+		return "hazard ratio"
 	}
 	return "rate ratio"
 }
@@ -148,6 +220,10 @@ func (c *Comparison) decision(t *pairTest) Decision {
 	a, b := c.variants[t.a], c.variants[t.b]
 	d := c.baseDecision(t)
 	d.Outcome = t.outcome
+	if c.cfg.Method == LogRank {
+		c.logRankDecision(t, &d)
+		return d
+	}
 	d.Points = [2]int{t.nA, t.nB}
 	d.LLR = [2]float64{t.more.llr, t.less.llr}
 	d.Ratio = pointRatio(t.nA, t.nB, 1-c.cfg.pairAlpha())
@@ -163,14 +239,22 @@ func (c *Comparison) decision(t *pairTest) Decision {
 func (c *Comparison) baseDecision(t *pairTest) Decision {
 	a, b := c.variants[t.a], c.variants[t.b]
 	conf := 1 - c.cfg.pairAlpha()
-	return Decision{
+	d := Decision{
 		A: a.name, B: b.name, Method: c.cfg.Method, MinRatio: c.cfg.MinRatio,
 		Rates:    stats.CompareRates(a.crashes, a.exposure, b.crashes, b.exposure, conf),
 		Runs:     [2]int{a.runs, b.runs},
 		Crashes:  [2]int{a.crashes, b.crashes},
 		Exposure: [2]float64{a.exposure, b.exposure},
 		VMTime:   a.vmTime + b.vmTime,
+		VMTimes:  [2]float64{a.vmTime, b.vmTime},
+		Stopped:  [2]int{a.stopped, b.stopped},
 	}
+	for i, v := range []*variant{a, b} {
+		km := stats.KaplanMeier(v.obs, conf)
+		d.Median[i] = km.Quantile(0.5)
+		d.PCrash[i] = stats.Summarize(v.obs, conf).PCrash
+	}
+	return d
 }
 
 // variantWarnings reports what the hazard check of each variant means for the method.

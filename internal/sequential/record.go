@@ -52,6 +52,9 @@ func (v *variant) nextUnrecorded() int {
 // account adds a finished run to its variant's totals and exposure clock.
 func (c *Comparison) account(v *variant, r Result, counted bool) {
 	v.runs++
+	if r.Stopped {
+		v.stopped++
+	}
 	v.exposure += r.Exposure
 	if counted {
 		v.crashes++
@@ -83,6 +86,10 @@ func (c *Comparison) score(v, seq int) {
 			continue
 		case c.cfg.Method == Exposure:
 			t.advanceExposure(a.crashAt, b.crashAt, a.exposure, b.exposure)
+		case c.cfg.Method == LogRank:
+			if v == t.a || v == t.b {
+				c.scoreLogRank(t)
+			}
 		case v == t.a || v == t.b:
 			c.scoreHeat(t, seq)
 		}
@@ -126,8 +133,11 @@ func (c *Comparison) StopAfter(t Ticket) (seconds float64, ok bool) {
 	if t.Seq < 1 || t.Seq > len(v.seqs) || !v.seqs[t.Seq-1].issued {
 		return 0, false
 	}
-	if c.cfg.Method == Exposure {
+	switch c.cfg.Method {
+	case Exposure:
 		return c.exposureStopAfter(t.Variant)
+	case LogRank:
+		return c.logRankStop(t)
 	}
 	var partners []runRecord
 	for _, pt := range c.tests {

@@ -9,10 +9,17 @@ import (
 
 // A Distribution is the time to crash of simulated runs: Weibull with shape Shape and mean
 // Mean seconds. Shape 1 is the exponential (constant hazard), Shape 2 a hazard that grows
-// during a run, Shape 0.5 "early or never". Mean = +Inf never crashes.
+// during a run, Shape 0.5 "early or never", Shape +Inf a crash at Mean every run (give or
+// take Jitter). Mean = +Inf never crashes.
 type Distribution struct {
-	Mean  float64 // seconds; +Inf = never crashes
-	Shape float64 // Weibull shape k (0 = 1)
+	Mean   float64 // seconds; +Inf = never crashes
+	Shape  float64 // Weibull shape k (0 = 1); +Inf = deterministic
+	Jitter float64 // deterministic only: times spread uniformly over Mean·(1 ± Jitter)
+}
+
+// Fixed returns a crash at t seconds in every run, spread by ± jitter (a fraction of t).
+func Fixed(t, jitter float64) Distribution {
+	return Distribution{Mean: t, Shape: math.Inf(1), Jitter: jitter}
 }
 
 // Exp returns the exponential distribution with the given mean in seconds.
@@ -41,12 +48,18 @@ func (d Distribution) String() string {
 	if d.shape() == 1 {
 		return fmt.Sprintf("exp(%gs)", d.Mean)
 	}
+	if math.IsInf(d.shape(), 1) {
+		return fmt.Sprintf("fixed(%gs ± %g%%)", d.Mean, 100*d.Jitter)
+	}
 	return fmt.Sprintf("weibull(k=%g, %gs)", d.shape(), d.Mean)
 }
 
 func (d Distribution) sample(rng *rand.Rand) float64 {
 	if math.IsInf(d.Mean, 1) {
 		return math.Inf(1)
+	}
+	if math.IsInf(d.shape(), 1) {
+		return d.Mean * (1 + d.Jitter*(2*rng.Float64()-1))
 	}
 	return d.scale() * math.Pow(rng.ExpFloat64(), 1/d.shape())
 }
@@ -55,6 +68,16 @@ func (d Distribution) sample(rng *rand.Rand) float64 {
 func (d Distribution) survival(t float64) float64 {
 	if math.IsInf(d.Mean, 1) {
 		return 1
+	}
+	if math.IsInf(d.shape(), 1) {
+		lo, hi := d.Mean*(1-d.Jitter), d.Mean*(1+d.Jitter)
+		switch {
+		case t < lo:
+			return 1
+		case t >= hi:
+			return 0
+		}
+		return (hi - t) / (hi - lo)
 	}
 	return math.Exp(-math.Pow(t/d.scale(), d.shape()))
 }

@@ -3,6 +3,7 @@ package sequential
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -18,7 +19,7 @@ func threeSigma(p float64, n int) float64 { return p + 3*math.Sqrt(p*(1-p)/float
 // scenario builds a two-variant scenario with a 600 s limit, two VMs and runs cut at
 // StopAfter.
 func scenario(name string, want Outcome, a, b Distribution) BenchScenario {
-	return BenchScenario{Scenario{Name: name, Variants: []Distribution{a, b}, Limit: 600, StopEarly: true}, want}
+	return BenchScenario{Scenario: Scenario{Name: name, Variants: []Distribution{a, b}, Limit: 600, StopEarly: true}, Want: want}
 }
 
 // checkErrorRates simulates s under cfg and fails if a wrong decision is more frequent
@@ -46,16 +47,29 @@ func checkErrorRates(t *testing.T, cfg Config, s BenchScenario, seed uint64) Sim
 			t.Errorf("%s: false difference in %.4f of comparisons, allowed %.4f (α + 3σ)", s.Name, got, max)
 		}
 	default:
-		if got, max := 1-r.Rate(s.Want), threeSigma(beta, simReps); got > max {
+		if got, max := s.Wrong(r), threeSigma(beta, simReps); got > max {
 			t.Errorf("%s: missed %q in %.4f of comparisons, allowed %.4f (β + 3σ)", s.Name, s.Want, got, max)
 		}
 	}
 	return r
 }
 
-// TestRaceErrorRates checks the default method on exponential and Weibull crash times,
-// at the design point (ratio exactly MinRatio) and for equal variants.
+// Wrong is BenchRow.Wrong for a bare scenario.
+func (s BenchScenario) Wrong(r SimResult) float64 { return BenchRow{BenchScenario: s}.Wrong(r) }
+
+// TestLogRankErrorRates checks the default method on exponential, Weibull and
+// deterministic crash times, at the design point (ratio exactly MinRatio), for equal
+// variants, and where one variant never crashes.
+func TestLogRankErrorRates(t *testing.T) {
+	testErrorRates(t, LogRank, 600)
+}
+
+// TestRaceErrorRates checks the race method on the same scenarios.
 func TestRaceErrorRates(t *testing.T) {
+	testErrorRates(t, Race, 100)
+}
+
+func testErrorRates(t *testing.T, method Method, seed uint64) {
 	cut := func(s BenchScenario) BenchScenario { s.StopEarly = false; return s }
 	slots := func(n int, s BenchScenario) BenchScenario {
 		s.Slots = n
@@ -80,10 +94,26 @@ func TestRaceErrorRates(t *testing.T) {
 		slots(8, scenario("exp: A 60 s, B 120 s", MoreA, Exp(60), Exp(120))),
 		boot(scenario("exp: A 60 s, B 120 s", MoreA, Exp(60), Exp(120))),
 	}
+	if method == LogRank {
+		// The race cannot tell these apart (see the package documentation).
+		wk2 := scenario("Weibull k=2: hazard ratio 2, runs not cut", MoreA, Weibull(2, 60), Weibull(2, 60*math.Sqrt2))
+		wk2.Also = BothAlways // both crash every run, √2 apart in time
+		scenarios = append(scenarios,
+			scenario("fixed: A at 1 s every run, B never", MoreA, Fixed(1, 0.05), Never()),
+			scenario("fixed: both every run, 1.10 s vs 1.14 s", BothAlways, Fixed(1.10, 0.01), Fixed(1.14, 0.01)),
+			scenario("fixed: both every run, 1.1 s", BothAlways, Fixed(1.1, 0.05), Fixed(1.1, 0.05)),
+			cut(wk2),
+		)
+		for i := range scenarios {
+			if strings.HasPrefix(scenarios[i].Name, "Weibull k=2: hazard ratio 2") {
+				scenarios[i].Also = BothAlways
+			}
+		}
+	}
 	for i, s := range scenarios {
 		t.Run(s.Name, func(t *testing.T) {
 			t.Parallel()
-			checkErrorRates(t, Config{Variants: []string{"A", "B"}, Limit: 600}, s, uint64(100+i))
+			checkErrorRates(t, Config{Variants: []string{"A", "B"}, Limit: 600, Method: method}, s, seed+uint64(i))
 		})
 	}
 }
@@ -150,8 +180,8 @@ func oddsWithin(d Distribution, limit float64) float64 {
 // equal variants are told apart at most α/2 of the time even while a third is decided.
 func TestThreeVariantErrorRates(t *testing.T) {
 	cfg := Config{Variants: []string{"A", "B", "C"}, Limit: 600}
-	s := BenchScenario{Scenario{Name: "A = B = 60 s, C 30 s", Variants: []Distribution{Exp(60), Exp(60), Exp(30)},
-		Limit: 600, StopEarly: true, Slots: 3}, NoDifference}
+	s := BenchScenario{Scenario: Scenario{Name: "A = B = 60 s, C 30 s", Variants: []Distribution{Exp(60), Exp(60), Exp(30)},
+		Limit: 600, StopEarly: true, Slots: 3}, Want: NoDifference}
 	checkErrorRates(t, cfg, s, 500)
 }
 

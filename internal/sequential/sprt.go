@@ -1,8 +1,6 @@
 package sequential
 
 import (
-	"math"
-
 	"github.com/crashrig/crashrig/internal/stats"
 )
 
@@ -17,31 +15,33 @@ const (
 	pointB point = false
 )
 
-// A oneSided is one of the two SPRTs a pairTest runs on its points: H0 p = ½ against H1
-// p = p1, where p is the probability that a point is A's. It freezes at its first
+// A oneSided is one of the two SPRTs a pairTest runs on its points, a
+// stats.BernoulliSPRT of p = ½ against p = R/(1+R) on the share of points one side won
+// ("A crashes more" counts A's points, "B crashes more" B's). It freezes at its first
 // decision.
 type oneSided struct {
-	llr    float64
-	stepA  float64 // LLR change for a point of A: ln(p1/½)
-	stepB  float64 // LLR change for a point of B: ln((1−p1)/½)
-	bounds stats.Bounds
-	state  stats.Decision
+	sprt  stats.BernoulliSPRT
+	mine  bool // which points count as successes: pointA for "A crashes more"
+	wins  int  // points of its side
+	total int
+	llr   float64
+	state stats.Decision
 }
 
-func newOneSided(p1 float64, bounds stats.Bounds) oneSided {
-	return oneSided{stepA: math.Log(2 * p1), stepB: math.Log(2 * (1 - p1)), bounds: bounds}
+func newOneSided(sprt stats.BernoulliSPRT, mine point) oneSided {
+	return oneSided{sprt: sprt, mine: bool(mine)}
 }
 
 func (s *oneSided) add(p point) {
 	if s.state != stats.Continue {
 		return
 	}
-	if p == pointA {
-		s.llr += s.stepA
-	} else {
-		s.llr += s.stepB
+	s.total++
+	if bool(p) == s.mine {
+		s.wins++
 	}
-	s.state = s.bounds.Decide(s.llr)
+	s.llr = s.sprt.LLR(s.wins, s.total)
+	s.state = s.sprt.Bounds.Decide(s.llr)
 }
 
 // A pairTest is the sequential test of variant a against variant b: two one-sided SPRTs
@@ -52,17 +52,21 @@ type pairTest struct {
 	a, b    int // variant indices
 	more    oneSided
 	less    oneSided
-	nA, nB  int // points seen
-	ia, ib  int // Exposure: next unread crash of a and of b on their clocks
+	nA, nB  int      // points seen
+	ia, ib  int      // Exposure: next unread crash of a and of b on their clocks
+	ev      evidence // LogRank: the evidence on all finished runs
+	closed  [2]bool  // LogRank: "A more", "B more" can no longer be decided
 	outcome Outcome
 }
 
 // newPairTest returns the test of a against b at error rates alpha (both directions
 // together) and beta for a difference of ratio.
 func newPairTest(a, b int, alpha, beta, ratio float64) pairTest {
-	bounds := stats.WaldBounds(alpha/2, beta)
-	p1 := ratio / (1 + ratio)
-	return pairTest{a: a, b: b, more: newOneSided(p1, bounds), less: newOneSided(1-p1, bounds)}
+	sprt, err := stats.NewBernoulliSPRT(0.5, ratio/(1+ratio), alpha/2, beta)
+	if err != nil {
+		panic(err) // Config.withDefaults has checked the rates and the ratio
+	}
+	return pairTest{a: a, b: b, more: newOneSided(sprt, pointA), less: newOneSided(sprt, pointB)}
 }
 
 // add feeds one point and updates the outcome; a decided test ignores it.

@@ -56,8 +56,11 @@ type Summary struct {
 	Exposure float64 // reproducer seconds over all runs, crashed or censored
 	Conf     float64 // confidence level of every interval
 
-	// PCrash is p(crash within Limit): crashes/runs with a Wilson interval. It depends on
-	// the run limit, so it is only comparable between configurations with the same Limit.
+	// PCrash is p(crash within Limit): crashes/runs with a Wilson interval when every run
+	// crashed or lasted its limit, and 1 − Ŝ(Limit) from the Kaplan–Meier curve when some
+	// ended clean earlier (stopped by a comparison, or a reproducer that exits early), so
+	// that a stopped run counts only as far as it ran. It depends on the run limit, so it
+	// is only comparable between configurations with the same Limit.
 	PCrash Interval
 	Limit  float64 // the common run limit in seconds; 0 when runs had different or unknown limits
 
@@ -88,6 +91,14 @@ func Summarize(obs []Observation, conf float64) Summary {
 	s.Limit = commonLimit(usable)
 	s.Rate = Exponential(s.Crashes, s.Exposure, conf)
 	s.Survival = KaplanMeier(usable, conf)
+	if s.Limit > 0 && shortRuns(usable) > 0 {
+		var known float64
+		s.PCrash, known = s.Survival.CrashWithin(s.Limit)
+		if known < fullRun*s.Limit {
+			s.Warnings = append(s.Warnings, fmt.Sprintf("no run went on past %s without a crash: p(crash) is known only within %s",
+				FormatSeconds(known), FormatSeconds(known)))
+		}
+	}
 	s.Hazard = CheckHazard(usable)
 	s.Titles = CountTitles(usable, conf)
 	s.Warnings = append(s.Warnings, s.summaryWarnings(usable)...)
@@ -119,6 +130,21 @@ func (s Summary) summaryWarnings(usable []Observation) []string {
 		w = append(w, fmt.Sprintf("%d different crash titles: the rate counts them all; see the per-title table", len(s.Titles)))
 	}
 	return append(w, s.Hazard.Warnings...)
+}
+
+// fullRun is the share of its limit a clean run must last to count as having run it
+// all: start-up and timer granularity keep a full run a little short.
+const fullRun = 0.95
+
+// shortRuns counts the runs that ended clean well before their limit.
+func shortRuns(obs []Observation) int {
+	n := 0
+	for _, o := range obs {
+		if !o.Crashed && o.Limit > 0 && o.Time < fullRun*o.Limit {
+			n++
+		}
+	}
+	return n
 }
 
 // commonLimit returns the limit shared by all observations, or 0.

@@ -130,3 +130,21 @@ func (s Survival) CumulativeHazard() []float64 {
 	}
 	return h
 }
+
+// CrashWithin returns p(crash within t) = 1 − Ŝ(t) with its pointwise interval, and the
+// time up to which the curve is known: t itself, or the longest run's end when every run
+// ended earlier (the estimate is then p(crash within that time), a lower bound for t).
+// Runs stopped early count as far as they ran, which a plain crashed/runs count cannot do.
+func (s Survival) CrashWithin(t float64) (p Interval, known float64) {
+	p = Interval{Estimate: 0, Lower: 0, Upper: 0, Conf: s.Conf}
+	if len(s.Points) == 0 {
+		return Interval{Estimate: math.NaN(), Lower: 0, Upper: 1, Conf: s.Conf}, 0
+	}
+	known = math.Min(t, s.Points[len(s.Points)-1].Time)
+	i := sort.Search(len(s.Points), func(i int) bool { return s.Points[i].Time > t })
+	if i == 0 {
+		return p, known
+	}
+	pt := s.Points[i-1]
+	return Interval{Estimate: 1 - pt.Survival, Lower: 1 - pt.Upper, Upper: 1 - pt.Lower, Conf: s.Conf}, known
+}

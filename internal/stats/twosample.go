@@ -114,8 +114,11 @@ func CompareSurvival(a, b []Observation) LogRank {
 	} else {
 		r.Warnings = append(r.Warnings, "no crash with both variants at risk: the log-rank test says nothing")
 	}
-	if len(a) < 3 || len(b) < 3 {
-		r.Warnings = append(r.Warnings, "fewer than 3 runs in a variant: the log-rank p-value is too small (α ≈ .15 at a nominal .05 with 2 runs each)")
+	switch n := min(len(a), len(b)); {
+	case n < 3:
+		r.Warnings = append(r.Warnings, "fewer than 3 runs in a variant: the two-sided log-rank p-value cannot fall below .05 with so few runs, whatever happened")
+	case n < 5:
+		r.Warnings = append(r.Warnings, fmt.Sprintf("only %d runs in a variant: the log-rank p-value comes out too small (α ≈ .09 at a nominal .05 with 3 runs each, .06–.07 with 5)", n))
 	}
 	return r
 }

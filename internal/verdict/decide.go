@@ -95,11 +95,14 @@ func Decide(ev Evidence) Outcome {
 	for i, it := range its {
 		iv := judge(ev, it, i)
 		out.Iterations = append(out.Iterations, iv.Iteration)
-		if iv.Verdict != Pass && out.Verdict == "" {
+		if iv.Verdict != Pass && iv.Verdict != Stopped && out.Verdict == "" {
 			out.Verdict, out.Kind, out.Title, out.Family = iv.Verdict, iv.Kind, iv.Title, iv.Family
 			out.TimeToCrash, out.HostTTC, out.Reason = iv.TimeToCrash, iv.HostTTC, iv.reason
 			out.Report, out.Corrupted = iv.report, iv.report != nil && iv.report.Corrupted
 		}
+	}
+	if last := out.Iterations[len(out.Iterations)-1]; out.Verdict == "" && last.Verdict == Stopped {
+		out.Verdict, out.Reason = Stopped, fmt.Sprintf("stopped after %.1fs of the run, no crash by then: the comparison needed no more", last.Ran)
 	}
 	if out.Verdict == "" {
 		out.Verdict = Pass

@@ -83,8 +83,8 @@ func TestDecide(t *testing.T) {
 			Reason: "qemu ended (guest reset or powered off) while the reproducer ran, with no crash report", BootHost: 1.8, BootGuest: 1.6,
 			Iterations: []Iteration{{Index: 0, Verdict: Crash, Kind: "kernel", Family: "kernel-reboot", Title: "unexpected reboot", TimeToCrash: 1, Ran: 1}}}},
 		{"stopped early by the caller", Evidence{Iterations: 1, Stop: StopEarly, StoppedAt: 2.5, Markers: []Marker{initM, start0, beat0}}, Outcome{
-			Verdict: Pass, Reason: "1 iteration(s) ran to the end without a crash", BootHost: 1.8, BootGuest: 1.6,
-			Iterations: []Iteration{{Index: 0, Verdict: Pass, Ran: 2.5}}}},
+			Verdict: Stopped, Reason: "stopped after 2.5s of the run, no crash by then: the comparison needed no more", BootHost: 1.8, BootGuest: 1.6,
+			Iterations: []Iteration{{Index: 0, Verdict: Stopped, Ran: 2.5}}}},
 		{"interrupted", Evidence{Iterations: 1, Stop: StopInterrupted, Markers: []Marker{initM, start0}}, Outcome{
 			Verdict: Interrupted, Reason: "interrupted before the run ended", BootHost: 1.8, BootGuest: 1.6}},
 	}

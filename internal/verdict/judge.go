@@ -69,8 +69,8 @@ func judge(ev Evidence, it *iteration, idx int) judged {
 	}
 	switch ev.Stop {
 	case StopEarly:
-		j.Verdict, j.Ran = Pass, max(j.Ran, ev.StoppedAt)
-		j.reason = fmt.Sprintf("stopped after %.1fs of the run: the comparison needed no more", ev.StoppedAt)
+		j.Verdict, j.Ran = Stopped, max(j.Ran, ev.StoppedAt)
+		j.reason = fmt.Sprintf("stopped after %.1fs of the run, no crash by then: the comparison needed no more", ev.StoppedAt)
 	case StopHang:
 		j.Verdict, j.Title = Hang, "no heartbeat"
 		j.reason = fmt.Sprintf("no heartbeat from the guest for %v (last after %.1fs of the run)", ev.HangTimeout, j.Ran)

@@ -11,10 +11,12 @@ package verdict
 // A Verdict is how one run ended.
 type Verdict string
 
-// The verdicts of DESIGN.md, and interrupted for runs cut short by the
-// user (never counted by the statistics).
+// The verdicts of DESIGN.md, interrupted for runs cut short by the user
+// (never counted by the statistics), and stopped for runs a comparison ended
+// because it needed no more of them: censored observations, not passes.
 const (
 	Pass        Verdict = "pass"
+	Stopped     Verdict = "stopped"
 	Crash       Verdict = "crash"
 	Hang        Verdict = "hang"
 	BootFail    Verdict = "boot-fail"
@@ -25,7 +27,7 @@ const (
 // ExitCode is the exit status crashrig run uses for v.
 func (v Verdict) ExitCode() int {
 	switch v {
-	case Pass:
+	case Pass, Stopped:
 		return 0
 	case Crash:
 		return 1

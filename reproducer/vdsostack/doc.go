@@ -21,7 +21,9 @@
 // The verdict fails, with a title for crashrig's report, when a footprint
 // exceeds the headroom Go 1.9 left for the vDSO (104 bytes below the return
 // address, -headroom) or when any update is lost; otherwise it passes and
-// the numbers go into the run record as info markers. -sim replaces the vDSO
+// the numbers go into the run record as info markers. A footprint beyond the
+// headroom fails at once, before the race (-race-always races anyway), so a
+// probed kernel is convicted about two seconds into the run. -sim replaces the vDSO
 // by a built-in function with the seed's probe, a positive control that
 // fails both checks (the race only with GOMAXPROCS >= 2, the story's clue).
 //

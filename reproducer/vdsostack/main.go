@@ -33,6 +33,7 @@ type config struct {
 	sim       bool          // use the built-in probe instead of the vDSO
 	clock     int           // clock id for clock_gettime and clock_getres
 	maxHeight int           // upper end of the footprint search in bytes
+	raceAll   bool          // race even when a footprint has already failed
 
 	// Set in a child process, to make one call at one height.
 	probeFunc   string
@@ -51,6 +52,7 @@ func parseFlags(args []string, w io.Writer) (*config, error) {
 	funcs := fs.String("funcs", "clock_gettime,gettimeofday,time", "comma-separated vDSO `functions`: clock_gettime, gettimeofday, time, clock_getres, getcpu")
 	fs.BoolVar(&c.sim, "sim", false, "positive control: measure and race a built-in function with the seed's stack probe instead of the vDSO")
 	fs.IntVar(&c.clock, "clock", 1, "clock `id` for clock_gettime and clock_getres (1 = CLOCK_MONOTONIC)")
+	fs.BoolVar(&c.raceAll, "race-always", false, "race even when a footprint already exceeds the headroom (by default that fails at once)")
 	fs.IntVar(&c.maxHeight, "max-height", 65536, "largest stack headroom in `bytes` the footprint search tries (a multiple of 16)")
 	fs.StringVar(&c.probeFunc, "probe-func", "", "internal: in a child, call this function once")
 	fs.IntVar(&c.probeHeight, "probe-height", 0, "internal: the child's stack headroom in bytes")
@@ -139,8 +141,12 @@ func check(ctx context.Context, c *config, w io.Writer) (int, error) {
 			raceable = append(raceable, i)
 		}
 	}
+	// A footprint beyond the headroom is deterministic: fail as soon as it is
+	// measured, so a comparison learns it in about two seconds instead of after
+	// the race.
+	failFast := c.mode == "both" && !c.raceAll && judge(fps, nil, c.headroom) != ""
 	var races []raceResult
-	if c.mode != "measure" && len(raceable) > 0 {
+	if c.mode != "measure" && len(raceable) > 0 && !failFast {
 		fmt.Fprintf(w, "vdsostack: racing for %v\n", c.raceTime)
 		races, err = race(pick(fns, raceable), pick(pcs, raceable), pick(fps, raceable), c.raceTime, c.clock)
 		if err != nil {

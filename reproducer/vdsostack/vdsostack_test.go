@@ -233,3 +233,23 @@ func TestAuxvAndMaps(t *testing.T) {
 		t.Error("mappingSize of an unmapped base: no error")
 	}
 }
+
+// TestFootprintFailsFast: in the default mode a footprint beyond the
+// headroom fails before the race starts; -race-always races anyway.
+func TestFootprintFailsFast(t *testing.T) {
+	start := time.Now()
+	code, out, info, title := runMain(t, "-sim", "-race-time", "3s")
+	if code != exitFail || title != "vdso: stack footprint 4144 bytes exceeds 104" {
+		t.Errorf("exit %d, title %q; want the footprint failure", code, title)
+	}
+	if strings.Contains(out, "racing for") || info["vdso_lost"] != "" {
+		t.Errorf("raced although the footprint failed:\n%s", out)
+	}
+	if el := time.Since(start); el > 2500*time.Millisecond {
+		t.Errorf("took %v: the 3 s race ran", el)
+	}
+	_, out, _, _ = runMain(t, "-sim", "-race-always", "-race-time", "100ms")
+	if !strings.Contains(out, "racing for") {
+		t.Errorf("-race-always did not race:\n%s", out)
+	}
+}
