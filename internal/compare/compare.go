@@ -195,7 +195,7 @@ func toResult(variant int, v verdict.Verdict, title string, ttc, ran, wall float
 	case verdict.Hang:
 		res.Crashed, res.Exposure, res.Title = true, ran, "hang"
 	case verdict.Pass, verdict.Stopped:
-		res.Exposure, res.Stopped = ran, v == verdict.Stopped
+		res.Exposure, res.Stopped, res.Ended = ran, v == verdict.Stopped, v == verdict.Pass
 	default:
 		return res, false
 	}
@@ -279,6 +279,9 @@ func decisionText(ds []sequential.Decision) string {
 func RatioText(d sequential.Decision) string {
 	r := d.Ratio
 	s := fmt.Sprintf("%s/%s %s %s at %.0f%%", d.A, d.B, d.Effect(), fmtInterval(r), 100*r.Conf)
+	if math.IsNaN(r.Estimate) {
+		s = fmt.Sprintf("%s/%s %s unknown (no crash with both at risk)", d.A, d.B, d.Effect())
+	}
 	if e := d.Evidence; e != nil {
 		s += fmt.Sprintf(", e-values %.3g / %.3g (decides at %.3g)", e.MoreA, e.MoreB, e.Threshold)
 	}

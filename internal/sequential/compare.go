@@ -24,6 +24,9 @@ type Result struct {
 	VMTime   float64 // seconds the VM ran, boot included; counts against MaxVMSeconds (0 = Exposure)
 	Title    string  // crash title, matched against Config.Title
 	Stopped  bool    // the harness stopped the run early (StopAfter): censored at Exposure
+	// Ended says the reproducer finished clean by itself (exit 0) before the limit: it
+	// could not have crashed later, so LogRank counts it as crash-free to the limit.
+	Ended bool
 }
 
 // A variant is the record of one variant's runs.

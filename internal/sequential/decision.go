@@ -150,8 +150,8 @@ func (d Decision) String() string {
 // bothAlways describes a BothAlways decision, e.g. "A and B both crash every run (5 and 5
 // runs); time to crash 1.1s vs 1.14s".
 func (d Decision) bothAlways() string {
-	s := fmt.Sprintf("%s and %s both crash every run (%d and %d runs); time to crash %s vs %s", d.A, d.B,
-		d.Runs[0], d.Runs[1], stats.FormatSeconds(d.Median[0]), stats.FormatSeconds(d.Median[1]))
+	s := fmt.Sprintf("%s and %s both crash every run (%d and %d runs); time to crash %.3gs vs %.3gs", d.A, d.B,
+		d.Runs[0], d.Runs[1], d.Median[0], d.Median[1])
 	if e := d.Evidence; e != nil && !math.IsNaN(e.TimeRatio.Estimate) {
 		s += fmt.Sprintf(" (ratio %.3g [%.3g, %.3g], inside ×%g either way)", e.TimeRatio.Estimate, e.TimeRatio.Lower,
 			e.TimeRatio.Upper, d.MinRatio)

@@ -9,16 +9,67 @@
 // [Comparison.Decisions] says where each comparison stands. [Simulate] and [Bench] drive it
 // with fake runs of known crash-time laws, for tests and for crashrig bench.
 //
-// # The decision procedure
+// # The decision procedure (LogRank, the default)
 //
-// Variants[0] is A; every other variant B is compared with A. For each comparison the runs
-// are turned into points, each won by A or by B:
+// Variants[0] is A; every other variant B is compared with A. Runs are handed out in heats,
+// A's i-th run with B's i-th run, interleaved across the VM slots. After every finished
+// run the comparison looks at all heats both of whose runs have finished (a heat still
+// running is left out whole: its first run to end did so because it crashed early, and
+// counting it alone would favour whichever variant starts first) and weighs them by the
+// two-sample partial likelihood, the likelihood behind the log-rank test: at each crash
+// time, the chance that the crash came from A given which runs of A and of B were still
+// running, as a function of the hazard ratio θ = λA/λB. Crashes, clean ends and runs
+// stopped early all count, the last two as censored at their end; crash times within
+// Ties (10 % or 50 ms) of each other are one tied time, weighed exactly (Fisher's
+// noncentral hypergeometric law).
 //
-//   - Race (the default, notes/statistics.md §6 "paired race"): runs are paired by
-//     number, A's i-th run with B's i-th run (a heat); the first of the two to crash, in
-//     reproducer seconds from its own start, wins the point, and the other run is useless
-//     from that second on (StopAfter tells the harness so). A heat where neither crashes
-//     within the limit gives no point.
+// Each direction is a test of its own at α/2 and β:
+//
+//   - "A crashes more" rejects "no difference" when the mixture e-value
+//     E = Σ wⱼ L(θⱼ)/L(1), over θⱼ = MinRatio^{1, 2, 3, 5, 12} with weights ½, ⅛, ⅛, ⅛, ⅛,
+//     reaches 2/α (40 at α = .05). Half the weight sits on MinRatio so that near the
+//     smallest effect asked for the test is nearly as quick as an SPRT tuned to it; the
+//     rest lets large effects decide fast: a crash in every one of 5 runs of A against
+//     none in 5 of B is 1 ordering in C(10, 5) = 252 under no difference and decides.
+//   - It closes for good (can no longer reject) when L(1)/L(MinRatio) reaches 1/β (20).
+//
+// "B crashes more" is the same with θ below 1. The outcome is MoreA or MoreB when a
+// direction rejects, NoDifference when both have closed, BothAlways when both variants
+// crashed in every one of at least 5 runs and the 1−β/5 interval on the ratio of their
+// times to crash lies inside (1/MinRatio, MinRatio), and Undecided when MaxRuns or
+// MaxVMSeconds is spent first. A run whose heat partner crashed at t is stopped at
+// max(StopFactor·t, the end of t's tie window) (Comparison.StopAfter): past that it adds
+// little, and a stopped run is a censored observation, never a pass.
+//
+// # Its guarantee
+//
+// Under "no difference" (A and B have the same law of time to crash, whatever its shape)
+// L(θ)/L(1) computed on a fixed cohort of runs is a nonnegative martingale in reproducer
+// time, for every θ, and so is the mixture; by Ville's inequality the chance it ever
+// reaches 2/α is at most α/2, however often it is looked at, so a false difference has
+// probability at most α. Likewise, when A's hazard is MinRatio times B's or more at every
+// second (proportional hazards: exponential, Weibull of one shape, "B never crashes"),
+// L(1)/L(MinRatio) is a supermartingale and wrongly closing that direction has probability
+// at most β. The cohort here grows as heats are added, which the martingale argument does
+// not cover exactly; the simulations in the tests check both error rates on exponential,
+// Weibull k = 0.5 and k = 2, deterministic and "never crashes" truths, with 2 and 8 VMs, cut
+// and uncut runs, and find every rate within its bound plus three binomial standard
+// deviations (2000 comparisons per scenario; figures in docs/decisions.md). BothAlways can
+// only stand in for a difference, never make one, so it does not touch α.
+//
+// The ratio in a Decision is the maximum partial-likelihood hazard ratio with its
+// profile-likelihood interval, computed as for a fixed sample: after a sequential stop it
+// is nominal and tends to overstate the difference. What decides is the e-values, which
+// Decision.Evidence reports with their threshold.
+//
+// # The points methods (Race, Exposure, PerRun)
+//
+// The older methods turn runs into points, each won by A or by B:
+//
+//   - Race (notes/statistics.md §6 "paired race"): the first of a heat's two runs to crash,
+//     in reproducer seconds from its own start, wins the point, and the other run is
+//     useless from that second on (StopAfter tells the harness so). A heat where neither
+//     crashes within the limit gives no point.
 //   - Exposure: each variant's runs are laid end to end on its own exposure clock;
 //     every crash inside the exposure both variants have covered is a point for its
 //     variant. The scheduler keeps the clocks level, and StopAfter names the exposure at
@@ -27,10 +78,10 @@
 //     one crashed is a point for it.
 //
 // If the variants crash alike, each point is A's with probability ½; if A crashes R times
-// as often as B, with probability R/(1+R). Two one-sided Wald SPRTs run on the points:
-// "A crashes more" (H0 p = ½ against H1 p = R/(1+R)) and "B crashes more" (H0 p = ½ against
-// p = 1/(1+R)), with R = MinRatio and the bounds ln((1−β)/(α/2)) and ln(β/(1−α/2)); a test
-// freezes at its first crossing. The outcome is
+// as often as B, with probability R/(1+R). Two one-sided stats.BernoulliSPRTs run on the
+// points: "A crashes more" (p = ½ against R/(1+R) on A's share of the points) and "B
+// crashes more" (the same on B's share), with R = MinRatio and Wald's bounds at α/2 and β;
+// a test freezes at its first crossing. The outcome is
 //
 //   - MoreA when the first accepts its H1, MoreB when the second does;
 //   - NoDifference when both have accepted H0: no difference of MinRatio or more;
@@ -38,14 +89,16 @@
 //
 // with the ratio and a Clopper–Pearson interval from the points (nA, nB) mapped through
 // R = p/(1−p). At α = β = .05 and R = 2 a point for A adds ln(4/3) = .288 to the first test
-// and a point for B ln(2/3) = −.405, so 13 straight points for A decide MoreA.
+// and a point for B ln(2/3) = −.405, so 13 straight points for A decide MoreA: the race
+// cannot decide a crash in every run against none in fewer than 26 runs, and a
+// deterministic lead of a few milliseconds wins every heat.
 //
 // With more than two variants each comparison gets α/(K−1) (Bonferroni) and its own β.
 // With Config.FixedRuns the sequential test is replaced by N runs per variant and one
 // fixed-sample test at the end (the exact conditional rate-ratio test, or Fisher's exact
 // test for PerRun).
 //
-// # Assumptions and error rates
+// # Assumptions and error rates of the points methods
 //
 // Runs are independent, and all runs of a comparison have the same limit and setup.
 //

@@ -116,7 +116,7 @@ func allCrashed(obs []stats.Observation) bool {
 // than MinRatio (see bothAlways): crashing a few percent sooner every time is not
 // crashing more.
 func (c *Comparison) scoreLogRank(t *pairTest) {
-	a, b := completeHeats(c.variants[t.a], c.variants[t.b])
+	a, b := completeHeats(c.variants[t.a], c.variants[t.b], c.cfg.Limit)
 	t.ev = weigh(a, b, c.cfg.MinRatio, c.cfg.Ties)
 	reject := math.Log(2 / c.cfg.pairAlpha())
 	accept := math.Log(1 / c.cfg.Beta)
@@ -139,7 +139,7 @@ func (c *Comparison) scoreLogRank(t *pairTest) {
 
 // logRankDecision fills in what a LogRank test t found.
 func (c *Comparison) logRankDecision(t *pairTest, d *Decision) {
-	obsA, obsB := completeHeats(c.variants[t.a], c.variants[t.b])
+	obsA, obsB := completeHeats(c.variants[t.a], c.variants[t.b], c.cfg.Limit)
 	ev := t.ev
 	if ev.sets == nil { // nothing scored yet
 		ev = weigh(obsA, obsB, c.cfg.MinRatio, c.cfg.Ties)
@@ -169,17 +169,26 @@ func (c *Comparison) logRankDecision(t *pairTest, d *Decision) {
 // still running is left out whole: its run that ended first did so because it crashed
 // early (or was short), and counting it before its partner would favour whichever
 // variant the scheduler starts first.
-func completeHeats(a, b *variant) (obsA, obsB []stats.Observation) {
+func completeHeats(a, b *variant, limit float64) (obsA, obsB []stats.Observation) {
 	n := min(len(a.seqs), len(b.seqs))
 	for i := 0; i < n; i++ {
 		ra, rb := a.seqs[i], b.seqs[i]
 		if !ra.done || !rb.done {
 			continue
 		}
-		obsA = append(obsA, stats.Observation{Crashed: ra.crashed, Time: ra.time})
-		obsB = append(obsB, stats.Observation{Crashed: rb.crashed, Time: rb.time})
+		obsA = append(obsA, stats.Observation{Crashed: ra.crashed, Time: ra.riskTime(limit)})
+		obsB = append(obsB, stats.Observation{Crashed: rb.crashed, Time: rb.riskTime(limit)})
 	}
 	return obsA, obsB
+}
+
+// riskTime is how long r counts as at risk: to its end, or to the limit for a reproducer
+// that ended clean by itself, which could not have crashed afterwards.
+func (r runRecord) riskTime(limit float64) float64 {
+	if r.ended && limit > r.time {
+		return limit
+	}
+	return r.time
 }
 
 // logRankStop is StopAfter for LogRank: a run whose heat partners have all finished goes

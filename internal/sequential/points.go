@@ -8,6 +8,7 @@ type runRecord struct {
 	done    bool    // a Result arrived
 	crashed bool    // it crashed (with Config.Title, with that title)
 	time    float64 // reproducer seconds to the crash or to where the run ended
+	ended   bool    // the reproducer ended clean by itself: it could not have crashed later
 }
 
 // racePoint scores a finished pair for Race: the point goes to the run that crashed

@@ -33,7 +33,7 @@ func (c *Comparison) Record(r Result) error {
 	}
 	v.free = slices.DeleteFunc(v.free, func(s int) bool { return s == seq })
 	counted := r.Crashed && (c.cfg.Title == "" || r.Title == c.cfg.Title)
-	*rec = runRecord{done: true, crashed: counted, time: r.Exposure}
+	*rec = runRecord{done: true, crashed: counted, time: r.Exposure, ended: r.Ended && !r.Crashed}
 	c.account(v, r, counted)
 	c.score(r.Variant, seq)
 	return nil

@@ -142,8 +142,20 @@ func (s Survival) CrashWithin(t float64) (p Interval, known float64) {
 	}
 	known = math.Min(t, s.Points[len(s.Points)-1].Time)
 	i := sort.Search(len(s.Points), func(i int) bool { return s.Points[i].Time > t })
-	if i == 0 {
-		return p, known
+	if i == 0 || s.Points[i-1].Survival >= 1 {
+		// No crash yet: the curve's own interval is the point 0. Bound it as 0 crashes in
+		// the runs that lasted to the time asked, or, when none did, in all runs up to
+		// the shortest of them.
+		n := 0
+		for _, pt := range s.Points {
+			if pt.Time >= t {
+				n += pt.Crashes + pt.Censored
+			}
+		}
+		if n == 0 {
+			n, known = s.Points[0].AtRisk, math.Min(t, s.Points[0].Time)
+		}
+		return Wilson(0, n, s.Conf), known
 	}
 	pt := s.Points[i-1]
 	return Interval{Estimate: 1 - pt.Survival, Lower: 1 - pt.Upper, Upper: 1 - pt.Lower, Conf: s.Conf}, known
