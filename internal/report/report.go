@@ -277,6 +277,10 @@ func runNotes(v Variant) []string {
 	if v.Reused > 0 {
 		w = append(w, fmt.Sprintf("%d run(s) reused from earlier sessions", v.Reused))
 	}
+	if v.Stopped > 0 {
+		w = append(w, fmt.Sprintf("%d run(s) stopped early by the comparison once they no longer mattered: "+
+			"each counts as crash-free for as long as it ran, no longer (p(crash) comes from the Kaplan–Meier curve)", v.Stopped))
+	}
 	return w
 }
 
@@ -285,10 +289,6 @@ func variantNotes(v Variant) []string {
 	w := runNotes(v)
 	if v.Hangs > 0 {
 		w = append(w, hangNote)
-	}
-	if v.Stopped > 0 {
-		w = append(w, fmt.Sprintf("%d run(s) stopped early by the comparison once they no longer mattered: "+
-			"each counts as crash-free for as long as it ran, no longer (p(crash) comes from the Kaplan–Meier curve)", v.Stopped))
 	}
 	return append(w, v.Summary.Warnings...)
 }
