@@ -135,6 +135,10 @@ func (m *Machine) Wait() Exit {
 	return m.exit
 }
 
+// StderrSoFar returns what qemu has printed on stderr until now (capped), while it
+// runs: a KVM that fails under the guest says so there and leaves qemu paused.
+func (m *Machine) StderrSoFar() string { return m.stderr.String() }
+
 // A Capped is an io.Writer that keeps the first Max bytes written to it
 // and drops the rest, for what qemu prints on stderr. It is safe for
 // concurrent use.

@@ -108,7 +108,16 @@ func runCompare(cmd *cobra.Command, f *compareFlags, args, argv []string, stdout
 	default:
 		return usageErr("--method %q: want log-rank, race, exposure or per-run", f.method)
 	}
+	if err := checkOutput("--html", f.html); err != nil {
+		return err
+	}
 	switch {
+	case f.test.MaxRuns < 0:
+		return usageErr("--max-runs %d: want 0 (no limit) or more", f.test.MaxRuns)
+	case f.fixed < 0:
+		return usageErr("-n %d: want 0 (sequential) or more runs per variant", f.fixed)
+	case f.budget < 0:
+		return usageErr("--budget %v: want 0 (no limit) or more", f.budget)
 	case f.run.jobs < 0:
 		return usageErr("-j %d: want 0 (as many as the cores hold) or more", f.run.jobs)
 	case f.run.jobs == 0:

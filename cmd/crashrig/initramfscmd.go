@@ -27,6 +27,9 @@ func newInitramfsCmd(stdout, stderr io.Writer) *cobra.Command {
 			if out == "" {
 				return usageErr("no output file: give -o FILE")
 			}
+			if err := checkOutput("-o", out); err != nil {
+				return err
+			}
 			r, err := image.ResolveRepro(repro, args)
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -22,14 +23,15 @@ func newLogCmd(stdout io.Writer) *cobra.Command {
 			if err != nil || id <= 0 {
 				return usageErr("run id %q: want the number crashrig printed (crashrig report lists them)", args[0])
 			}
-			db, err := store.Open(dbPath)
+			db, err := openExisting(dbPath)
 			if err != nil {
-				return &exitError{code: exitInfra, err: err}
+				return err
 			}
 			defer db.Close()
 			log, err := db.Log(id)
 			if errors.Is(err, store.ErrNotFound) {
-				return usageErr("no run %d in %s", id, db.Path())
+				// The store says whether the run is unknown or only has no log (interrupted).
+				return usageErr("%s (database %s)", strings.TrimSuffix(err.Error(), ": "+store.ErrNotFound.Error()), db.Path())
 			}
 			if err != nil {
 				return &exitError{code: exitInfra, err: err}

@@ -36,9 +36,20 @@ func newParseCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Use:   "parse [--json] [-v] FILE...",
 		Short: "find and title the crashes in saved console logs (- reads stdin)",
 		Long: `Parse console logs offline with the same parser runs use live. Exit status 0 when
-every file was read, crashed or not; 2 for usage errors; 5 when a file could not be read.`,
+every file was read, crashed or not; 2 for usage errors and missing or unreadable
+files (checked before any is parsed); 5 when reading failed on the host.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, name := range args {
+				if name == "-" {
+					continue
+				}
+				if st, err := os.Stat(name); err != nil {
+					return readErr(name, err)
+				} else if st.IsDir() {
+					return usageErr("%s is a directory: give the log files in it", name)
+				}
+			}
 			failed := 0
 			for _, name := range args {
 				data, err := readInput(name, stdin)

@@ -32,9 +32,12 @@ changes the output; --html FILE writes the self-contained HTML page to FILE.`,
 			if err != nil {
 				return err
 			}
-			db, err := store.Open(dbPath)
+			if err := checkOutput("--html", htmlOut); err != nil {
+				return err
+			}
+			db, err := openExisting(dbPath)
 			if err != nil {
-				return &exitError{code: exitInfra, err: err}
+				return err
 			}
 			defer db.Close()
 			sess, err := pickSession(db, args)

@@ -73,8 +73,45 @@ func (f *runFlags) registerOn(fl *pflag.FlagSet, kernel bool) {
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also print the crash report and the qemu command line")
 }
 
+// checkRanges refuses numbers no run can use, before anything is built or booted.
+func (f *runFlags) checkRanges() error {
+	o := f.opts
+	switch {
+	case o.Duration < 0:
+		return usageErr("-d %v: a run cannot last a negative time (0 runs until the reproducer exits)", o.Duration)
+	case o.HangTimeout <= 0:
+		return usageErr("--hang-timeout %v: want a positive duration, e.g. 15s", o.HangTimeout)
+	case o.BootTimeout <= 0:
+		return usageErr("--boot-timeout %v: want a positive duration, e.g. 60s", o.BootTimeout)
+	case o.Grace < 0:
+		return usageErr("--grace %v: want 0 or more", o.Grace)
+	case o.SMP < 1 || o.SMP > maxSMP:
+		return usageErr("--smp %d: want 1 to %d vCPUs", o.SMP, maxSMP)
+	case o.Memory < minMemory || o.Memory > maxMemory:
+		return usageErr("-m %d: want %d to %d MiB of guest memory", o.Memory, minMemory, maxMemory)
+	case o.Iterations < 1:
+		return usageErr("--iterations %d: want 1 or more reproducer runs per boot", o.Iterations)
+	case f.budget < 0:
+		return usageErr("--budget %v: want 0 (no limit) or more", f.budget)
+	case f.runs < 0:
+		return usageErr("-n %d: want 0 (no limit, with --until-crash or --budget) or more", f.runs)
+	}
+	return nil
+}
+
+// Limits of the run flags: qemu's q35/pc machines take up to 288 vCPUs, and a guest
+// kernel with crashrig's image needs some tens of MiB.
+const (
+	maxSMP    = 288
+	minMemory = 64
+	maxMemory = 1 << 20
+)
+
 // options turns the flags and the words after -- into run options.
 func (f *runFlags) options(args []string, stderr io.Writer) (run.Options, error) {
+	if err := f.checkRanges(); err != nil {
+		return f.opts, err
+	}
 	o := f.opts
 	for _, e := range f.env {
 		if !strings.Contains(e, "=") {
@@ -152,8 +189,8 @@ func runCmd(cmd *cobra.Command, o run.Options, f *runFlags, argv []string, stdou
 	if o.Kernel == "" {
 		return usageErr("no kernel: give -k PATH (scripts/fetch-test-kernel prints one)")
 	}
-	if f.runs < 0 || f.jobs < 1 {
-		return usageErr("-n must be >= 0 and -j >= 1")
+	if f.jobs < 1 {
+		return usageErr("-j %d: want 1 or more VMs at once", f.jobs)
 	}
 	ctx := cmd.Context()
 	plan, err := run.Prepare(ctx, o)

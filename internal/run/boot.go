@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -94,6 +95,10 @@ func (p *Plan) BootControlled(ctx context.Context, ctl *Control) (*Result, error
 		m.Kill()
 	}
 	ex := m.Wait()
+	if s := strings.TrimSpace(ex.Stderr); s != "" {
+		// Keep qemu's own words with the console: the stored log is what a user reads.
+		fmt.Fprintf(logf, "\n[crashrig: qemu's stderr]\n%s\n", s)
+	}
 	res.Timeline = w.times
 	res.Timeline.QemuExited = ex.Wall.Seconds()
 	res.Wall, res.QemuExit, res.QemuStderr = ex.Wall.Seconds(), ex.Code, ex.Stderr
@@ -182,6 +187,17 @@ func (w *watch) loop(ctx context.Context) verdict.Stop {
 			// A Control may ask for an earlier stop at any time.
 			deadline, why = time.Now().Add(500*time.Millisecond), ""
 		}
+		if w.plan.Qemu.Accel == "kvm" {
+			// A KVM that fails under the guest prints its error and pauses qemu: look
+			// at stderr twice a second rather than wait out the boot timeout.
+			if kvmStalled(w.m.StderrSoFar()) {
+				w.times.Decided = w.since(time.Now())
+				return verdict.StopHostFault
+			}
+			if time.Until(deadline) > 500*time.Millisecond {
+				deadline, why = time.Now().Add(500*time.Millisecond), ""
+			}
+		}
 		timer.Reset(time.Until(deadline))
 		select {
 		case <-ctx.Done():
@@ -212,6 +228,11 @@ func (w *watch) loop(ctx context.Context) verdict.Stop {
 			return why
 		}
 	}
+}
+
+// kvmStalled reports whether qemu's stderr says KVM failed under the guest.
+func kvmStalled(stderr string) bool {
+	return strings.Contains(stderr, "KVM internal error") || strings.Contains(stderr, "emulation failure")
 }
 
 // nextDeadline is the earliest instant at which silence decides the run.

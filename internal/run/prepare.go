@@ -113,7 +113,9 @@ func Prepare(ctx context.Context, o Options) (*Plan, error) {
 	if err := p.Qemu.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInput, err)
 	}
-	if v, err := exec.CommandContext(ctx, o.QemuBinary, "--version").Output(); err == nil {
+	vctx, cancel := context.WithTimeout(ctx, 5*time.Second) // a wedged binary must not hang the run
+	defer cancel()
+	if v, err := exec.CommandContext(vctx, o.QemuBinary, "--version").Output(); err == nil {
 		p.QemuVersion, _, _ = strings.Cut(strings.TrimSpace(string(v)), "\n")
 	}
 	return p, nil

@@ -2,6 +2,7 @@ package verdict
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -177,7 +178,16 @@ func infra(ev Evidence, init *Marker) (Outcome, bool) {
 	if i := strings.IndexByte(first, '\n'); i >= 0 {
 		first = first[:i]
 	}
+	kvmFault := ""
+	if m := kvmFaultRe.FindString(stderr); m != "" {
+		kvmFault = strings.TrimSpace(m)
+	}
 	switch {
+	case kvmFault != "" && init == nil && !hasCrash(ev):
+		// qemu's own words come first: an abort on a KVM error is qemu giving up on
+		// the host, not something killing it from outside.
+		return Outcome{Verdict: InfraFail, Reason: "KVM cannot run this guest: " + kvmFault,
+			Hint: "use --accel tcg (or --accel auto, which falls back by itself)"}, true
 	case ev.Stop == StopNone && ev.QemuCode > 0:
 		return Outcome{Verdict: InfraFail, Reason: fmt.Sprintf("qemu exited with status %d: %s", ev.QemuCode, orNone(first)),
 			Hint: infraHint(stderr)}, true
@@ -192,6 +202,9 @@ func infra(ev Evidence, init *Marker) (Outcome, bool) {
 	}
 	return Outcome{}, false
 }
+
+// kvmFaultRe finds qemu's line saying that KVM failed under the guest.
+var kvmFaultRe = regexp.MustCompile(`(?m)^.*(failed to set MSR|KVM internal error|emulation failure|kvm run failed).*$`)
 
 // A hint is advice for output that contains any of its words.
 type hint struct {

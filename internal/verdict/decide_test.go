@@ -85,6 +85,14 @@ func TestDecide(t *testing.T) {
 		{"stopped early by the caller", Evidence{Iterations: 1, Stop: StopEarly, StoppedAt: 2.5, Markers: []Marker{initM, start0, beat0}}, Outcome{
 			Verdict: Stopped, Reason: "stopped after 2.5s of the run, no crash by then: the comparison needed no more", BootHost: 1.8, BootGuest: 1.6,
 			Iterations: []Iteration{{Index: 0, Verdict: Stopped, Ran: 2.5}}}},
+		{"KVM MSR abort is qemu giving up, not a kill from outside", Evidence{Iterations: 1, KVM: true, QemuSignal: "aborted",
+			QemuStderr: "qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69\nqemu-system-x86_64: kvm.c:3214: Assertion failed.\n"}, Outcome{
+			Verdict: InfraFail, Reason: "KVM cannot run this guest: qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69",
+			Hint: "use --accel tcg (or --accel auto, which falls back by itself)"}},
+		{"KVM internal error while qemu stays paused", Evidence{Iterations: 1, KVM: true, Stop: StopHostFault,
+			QemuStderr: "KVM internal error. Suberror: 1\nemulation failure\n"}, Outcome{
+			Verdict: InfraFail, Reason: "KVM cannot run this guest: KVM internal error. Suberror: 1",
+			Hint: "use --accel tcg (or --accel auto, which falls back by itself)"}},
 		{"interrupted", Evidence{Iterations: 1, Stop: StopInterrupted, Markers: []Marker{initM, start0}}, Outcome{
 			Verdict: Interrupted, Reason: "interrupted before the run ended", BootHost: 1.8, BootGuest: 1.6}},
 	}

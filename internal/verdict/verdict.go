@@ -63,4 +63,5 @@ const (
 	StopBootTimeout Stop = "boot-timeout" // the reproducer did not start in time
 	StopInterrupted Stop = "interrupted"  // the user or the caller cancelled
 	StopEarly       Stop = "early"        // the caller no longer needed the run past Evidence.StoppedAt
+	StopHostFault   Stop = "host-fault"   // qemu reported a host fault (KVM internal error) and stalled
 )
