@@ -67,12 +67,13 @@ func (c Cache) Build(s Spec) (path, hash string, err error) {
 	if _, err := os.Stat(path); err == nil {
 		return path, hash, nil
 	}
-	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return "", "", fmt.Errorf("initramfs cache: %w", err)
 	}
 	if err := WriteFile(path, s); err != nil {
 		return "", "", err
 	}
+	os.Chmod(path, 0o600) // a cached image holds the user's reproducer: private
 	return path, hash, nil
 }
 

@@ -145,9 +145,9 @@ func (p KVMProbe) remember(v KVMVerdict) {
 		return
 	}
 	b, _ := json.Marshal(v)
-	os.MkdirAll(filepath.Dir(p.CacheFile), 0o755)
+	os.MkdirAll(filepath.Dir(p.CacheFile), 0o700)
 	tmp := p.CacheFile + ".tmp"
-	if os.WriteFile(tmp, b, 0o644) == nil {
+	if os.WriteFile(tmp, b, 0o600) == nil {
 		os.Rename(tmp, p.CacheFile)
 	}
 }

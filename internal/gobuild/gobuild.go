@@ -151,7 +151,7 @@ func (b Builder) Build(ctx context.Context, pkg string) (Binary, error) {
 		return Binary{Path: out, Toolchain: tc, Cached: true}, nil
 	}
 	b.logf("building %s with %s (cached for next time)", pkg, tc.Version)
-	if err := os.MkdirAll(b.CacheDir, 0o755); err != nil {
+	if err := os.MkdirAll(b.CacheDir, 0o700); err != nil {
 		return Binary{}, fmt.Errorf("go build cache: %w", err)
 	}
 	tmp, err := os.CreateTemp(b.CacheDir, ".build-*")

@@ -137,7 +137,7 @@ func (b Builder) build(ctx context.Context, out string) error {
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(b.CacheDir, 0o755); err != nil {
+	if err := os.MkdirAll(b.CacheDir, 0o700); err != nil {
 		return fmt.Errorf("guest cache: %w", err)
 	}
 	tmp := out + ".tmp" + fmt.Sprint(os.Getpid())

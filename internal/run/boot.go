@@ -75,11 +75,11 @@ func (p *Plan) BootControlled(ctx context.Context, ctl *Control) (*Result, error
 	}
 	res.QemuArgv = cfg.Argv()
 	res.QemuShell = qemu.ShellQuote(res.QemuArgv)
-	if err := os.MkdirAll(o.LogDir, 0o755); err != nil {
+	if err := os.MkdirAll(o.LogDir, 0o700); err != nil { // console logs are private
 		return nil, fmt.Errorf("log directory: %w", err)
 	}
 	res.Log = filepath.Join(o.LogDir, res.ID+".log")
-	logf, err := os.Create(res.Log)
+	logf, err := os.OpenFile(res.Log, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("console log: %w", err)
 	}

@@ -49,6 +49,10 @@ func TestBootPass(t *testing.T) {
 	if !strings.Contains(string(log), "Starting a bunch of goroutines...") {
 		t.Errorf("console log %s lacks the reproducer's output", res.Log)
 	}
+	// Console logs are private (crashrig creates their directory 0700 when it makes it).
+	if st, err := os.Stat(res.Log); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("%s: mode %v (%v), want 0600", res.Log, st.Mode().Perm(), err)
+	}
 	if res.Kernel.SHA256 == "" || res.Kernel.Release == "" || len(res.QemuArgv) == 0 || res.Accel != "tcg,thread=multi" {
 		t.Errorf("record incomplete: %+v %v %s", res.Kernel, res.QemuArgv, res.Accel)
 	}

@@ -33,7 +33,7 @@ func ownerDir(dbPath string) string { return dbPath + "-owners" }
 
 func newOwner(dbPath string) (*owner, error) {
 	dir := ownerDir(dbPath)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("owner lock: %w", err)
 	}
 	token := randomHex(16)

@@ -76,7 +76,9 @@ func Open(path string) (*DB, error) {
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs // the owners directory and Path stay right if the process changes directory
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	// The database holds console logs and command lines: private, as the XDG base
+	// directory spec asks of state (0700 directories, 0600 files).
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("opening results database: %w", err)
 	}
 	sdb, err := sql.Open("sqlite", dsn(path))
@@ -91,6 +93,9 @@ func Open(path string) (*DB, error) {
 			db.owner.release()
 		}
 		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		os.Chmod(f, 0o600) // sqlite creates them 0644 less the umask
 	}
 	return db, nil
 }

@@ -389,3 +389,23 @@ func TestOddPath(t *testing.T) {
 		}
 	}
 }
+
+// TestPrivateFiles: the database and its directory are the user's alone (the XDG base
+// directory spec asks 0700 of state directories).
+func TestPrivateFiles(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state", "crashrig")
+	db, err := Open(filepath.Join(dir, "c.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for path, want := range map[string]os.FileMode{dir: 0o700, filepath.Join(dir, "c.db"): 0o600} {
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.Mode().Perm(); got != want {
+			t.Errorf("%s: mode %v, want %v", path, got, want)
+		}
+	}
+}

@@ -145,7 +145,7 @@ func (b Builder) build(ctx context.Context, tc gobuild.Toolchain, out string) er
 	if err := WriteModule(mod); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(b.CacheDir, 0o755); err != nil {
+	if err := os.MkdirAll(b.CacheDir, 0o700); err != nil {
 		return fmt.Errorf("u-root cache: %w", err)
 	}
 	part := out + ".part" + fmt.Sprint(os.Getpid())
