@@ -125,11 +125,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
+		decided := fmt.Sprintf("the crash run ended %s with no crash line", cres.Verdict)
 		if cres.Timeline.CrashLine > 0 {
 			rep.CrashToVerdict.Values = append(rep.CrashToVerdict.Values, cres.Timeline.Decided-cres.Timeline.CrashLine)
+			decided = fmt.Sprintf("crash decided %.0fms after its line", 1000*(cres.Timeline.Decided-cres.Timeline.CrashLine))
 		}
-		o.logf("pair %d/%d: seed %.2fs, crashrig %.2fs (%s), crash decided %.0fms after its line", i+1, o.Runs, w, res.Wall,
-			res.Verdict, 1000*(cres.Timeline.Decided-cres.Timeline.CrashLine))
+		o.logf("pair %d/%d: seed %.2fs, crashrig %.2fs (%s), %s", i+1, o.Runs, w, res.Wall, res.Verdict, decided)
 	}
 	return rep, nil
 }

@@ -260,5 +260,9 @@ func (p *Plan) chooseAccel(ctx context.Context) {
 		when = "probed " + time.Since(v.At).Round(time.Second).String() + " ago"
 	}
 	p.AccelNote = fmt.Sprintf("KVM unusable (%s; %s), using TCG", v.Why, when)
-	o.logf("%s", p.AccelNote)
+	if !v.Cached {
+		// Once per probe: the record keeps the note, and a comparison prepares every
+		// variant with the same answer.
+		o.logf("%s", p.AccelNote)
+	}
 }
