@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/crashrig/crashrig/internal/console"
+	"github.com/crashrig/crashrig/internal/verdict"
 )
 
 // parseRecord is one line of `crashrig parse --json`.
@@ -28,6 +29,10 @@ type parseRecord struct {
 	Markers        int      `json:"markers"`
 	CorruptMarkers int      `json:"corrupt_markers,omitempty"`
 	Report         string   `json:"report,omitempty"`
+	// Verdict and Reason: for a console log crashrig recorded (it has guest markers),
+	// the run's verdict decided from the log alone, as the live run decided it.
+	Verdict string `json:"verdict,omitempty"`
+	Reason  string `json:"reason,omitempty"`
 }
 
 func newParseCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -35,7 +40,9 @@ func newParseCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "parse [--json] [-v] FILE...",
 		Short: "find and title the crashes in saved console logs (- reads stdin)",
-		Long: `Parse console logs offline with the same parser runs use live. Exit status 0 when
+		Long: `Parse console logs offline with the same parser runs use live. A log crashrig
+recorded (it carries the guest's markers) gets the run's verdict from the log
+alone: a non-zero exit, a hang, a stopped run read as they did live. Exit status 0 when
 every file was read, crashed or not; 2 for usage errors and missing or unreadable
 files (checked before any is parsed); 5 when reading failed on the host.`,
 		Args: cobra.MinimumNArgs(1),
@@ -59,6 +66,12 @@ files (checked before any is parsed); 5 when reading failed on the host.`,
 					continue
 				}
 				rec := toRecord(name, console.Parse(data), verbose || jsonOut)
+				if out, ok := verdict.FromLog(data); ok {
+					rec.Verdict, rec.Reason = string(out.Verdict), out.Reason
+					if out.Verdict == verdict.Crash || out.Verdict == verdict.Hang {
+						rec.Crashed, rec.Kind, rec.Title, rec.Family = true, out.Kind, out.Title, out.Family
+					}
+				}
 				if jsonOut {
 					b, _ := json.Marshal(rec)
 					fmt.Fprintf(stdout, "%s\n", b)
@@ -106,6 +119,14 @@ func toRecord(name string, r *console.Result, withText bool) parseRecord {
 }
 
 func printParse(w io.Writer, rec parseRecord, verbose bool) {
+	switch verdict.Verdict(rec.Verdict) {
+	case verdict.Hang:
+		fmt.Fprintf(w, "%s: hang: %s (%s)\n", rec.File, rec.Title, rec.Reason)
+		return
+	case verdict.Pass, verdict.Stopped, verdict.BootFail, verdict.InfraFail, verdict.Interrupted:
+		fmt.Fprintf(w, "%s: %s: %s (%d guest markers)\n", rec.File, rec.Verdict, rec.Reason, rec.Markers)
+		return
+	}
 	if !rec.Crashed {
 		fmt.Fprintf(w, "%s: no crash (%d guest markers)\n", rec.File, rec.Markers)
 		return

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -99,6 +100,8 @@ func (p *Plan) BootControlled(ctx context.Context, ctl *Control) (*Result, error
 		// Keep qemu's own words with the console: the stored log is what a user reads.
 		fmt.Fprintf(logf, "\n[crashrig: qemu's stderr]\n%s\n", s)
 	}
+	// Why crashrig ended the VM, so that the log alone gives the same verdict offline.
+	io.WriteString(logf, "\n"+verdict.Trailer{Stop: stop, StoppedAt: ctl.at(), HangTimeout: o.HangTimeout, Iterations: o.Iterations}.Format())
 	res.Timeline = w.times
 	res.Timeline.QemuExited = ex.Wall.Seconds()
 	res.Wall, res.QemuExit, res.QemuStderr = ex.Wall.Seconds(), ex.Code, ex.Stderr

@@ -30,7 +30,28 @@ func boot(t *testing.T, o Options) *Result {
 	}
 	t.Logf("%s: %s %q (%s) ttc %.3f boot %.2f wall %.2f log %s", t.Name(), res.Verdict, res.Title, res.Reason,
 		res.TimeToCrash, res.BootHost, res.Wall, res.Log)
+	checkOffline(t, res)
 	return res
+}
+
+// checkOffline: the stored console log alone, parsed offline as crashrig parse does,
+// gives the verdict and title the run gave live.
+func checkOffline(t *testing.T, res *Result) {
+	t.Helper()
+	data, err := os.ReadFile(res.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, ok := verdict.FromLog(data)
+	if !ok {
+		if res.Verdict != verdict.BootFail && res.Verdict != verdict.InfraFail {
+			t.Errorf("offline: no crashrig markers in %s, live verdict %s", res.Log, res.Verdict)
+		}
+		return
+	}
+	if off.Verdict != res.Verdict || off.Title != res.Title {
+		t.Errorf("offline %s %q (%s), live %s %q (%s)", off.Verdict, off.Title, off.Reason, res.Verdict, res.Title, res.Reason)
+	}
 }
 
 func selftest(args ...string) image.Repro {
