@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -14,6 +15,11 @@ import (
 )
 
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A night of runs must not grow with the console: ask the collector to keep
+		// crashrig's own heap small (the VMs' memory is qemu's, not ours).
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -26,6 +32,9 @@ func main() {
 	}()
 	os.Exit(crashrig(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
+
+// memoryLimit is the soft limit on crashrig's Go heap (GOMEMLIMIT overrides it).
+const memoryLimit = 40 << 20
 
 // exitError carries an exit status through cobra.
 type exitError struct {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/debug"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -15,7 +17,12 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"crashrig": func() { os.Exit(crashrig(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		"crashrig": func() {
+			debug.SetMemoryLimit(memoryLimit) // as main does
+			code := crashrig(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+			reportPeakRSS()
+			os.Exit(code)
+		},
 		// exitcode runs a command and prints "status N" after its output,
 		// so scripts can check exact exit statuses.
 		"exitcode": func() {
@@ -34,6 +41,32 @@ func TestMain(m *testing.M) {
 			}
 		},
 	})
+}
+
+// reportPeakRSS prints crashrig's own peak resident memory (VmHWM: this process only,
+// not the qemu it ran) when $CRASHRIG_TEST_PEAK_RSS names a limit in KiB, and "OVER" when
+// it was exceeded, for scripts that bound memory.
+func reportPeakRSS() {
+	limit := os.Getenv("CRASHRIG_TEST_PEAK_RSS")
+	if limit == "" {
+		return
+	}
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return
+	}
+	var kb, max int64
+	fmt.Sscan(limit, &max)
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			fmt.Sscan(strings.TrimSpace(rest), &kb)
+		}
+	}
+	verdict := "within"
+	if kb > max {
+		verdict = "OVER"
+	}
+	fmt.Fprintf(os.Stderr, "peak RSS %d kB, %s the limit of %d kB\n", kb, verdict, max)
 }
 
 // TestScripts runs testdata/script/*.txtar. Scripts that boot a real

@@ -139,15 +139,16 @@ func (p *Plan) BootControlled(ctx context.Context, ctl *Control) (*Result, error
 
 // watch follows one boot's console.
 type watch struct {
-	plan    *Plan
-	m       *qemu.Machine
-	log     *os.File
-	stream  *console.Stream
-	ctl     *Control
-	bytes   int64
-	markers []verdict.Marker
-	chunks  []chunkTime
-	times   Timeline
+	plan      *Plan
+	m         *qemu.Machine
+	log       *os.File
+	stream    *console.Stream
+	ctl       *Control
+	bytes     int64
+	markers   []verdict.Marker
+	chunks    []chunkTime // see noteChunk
+	chunkStep float64
+	times     Timeline
 
 	started     bool      // a start marker arrived
 	lastSign    time.Time // last marker of any kind
@@ -161,6 +162,35 @@ type watch struct {
 type chunkTime struct {
 	off int64
 	at  float64
+}
+
+// The serial console arrives in reads of a few bytes each under a flood, so the
+// offset → arrival-time map is coalesced: a chunk that arrives within chunkStep of the
+// last one kept adds nothing, and past maxChunks entries every other one is dropped and
+// the step doubles. hostAt then answers to within the step (1 ms at first), and the map
+// never holds more than maxChunks entries however long the run.
+const (
+	firstChunkStep = 0.001 // seconds
+	maxChunks      = 1 << 15
+)
+
+// noteChunk records that the console bytes from c.off on arrived at c.at.
+func (w *watch) noteChunk(c chunkTime) {
+	if w.chunkStep == 0 {
+		w.chunkStep = firstChunkStep
+	}
+	if n := len(w.chunks); n > 0 && c.at-w.chunks[n-1].at < w.chunkStep {
+		return
+	}
+	if len(w.chunks) >= maxChunks {
+		kept := w.chunks[:0]
+		for i := 0; i < len(w.chunks); i += 2 {
+			kept = append(kept, w.chunks[i])
+		}
+		w.chunks = kept
+		w.chunkStep *= 2
+	}
+	w.chunks = append(w.chunks, c)
 }
 
 func (w *watch) since(t time.Time) float64 { return t.Sub(w.m.Started).Seconds() }
@@ -280,7 +310,7 @@ func (w *watch) consume(ch qemu.Chunk) (verdict.Stop, bool) {
 	if room := LogCap - w.bytes; room > 0 {
 		w.log.Write(ch.Data[:min(int64(len(ch.Data)), room)])
 	}
-	w.chunks = append(w.chunks, chunkTime{w.bytes, w.since(ch.At)})
+	w.noteChunk(chunkTime{w.bytes, w.since(ch.At)})
 	w.bytes += int64(len(ch.Data))
 	w.stream.Write(ch.Data)
 	lastExit := w.addMarkers(w.stream.TakeMarkers(), w.since(ch.At))

@@ -45,6 +45,7 @@ func captureLog(path string, limit, runBytes int64, runCapped bool) storedLog {
 		return lg
 	}
 	var buf bytes.Buffer
+	buf.Grow(256 << 10)
 	zw := gzipWriters.Get().(*gzip.Writer)
 	defer gzipWriters.Put(zw)
 	zw.Reset(&buf)
@@ -81,30 +82,45 @@ func captureLog(path string, limit, runBytes int64, runCapped bool) storedLog {
 // writeHeadTail writes the first and last limit/2 bytes of the size bytes
 // in r, each cut at a line boundary when one is near, with a notice between
 // them, and returns how many bytes of r it wrote.
+//
+// It streams the two parts from r: only the snap-sized windows around the cuts are held
+// in memory, so a capped log costs no more than its compressed output.
 func writeHeadTail(w io.Writer, r io.ReaderAt, size, limit int64) (int64, error) {
-	head := make([]byte, limit/2)
-	if _, err := r.ReadAt(head, 0); err != nil {
+	headEnd, tailStart := limit/2, size-(limit-limit/2)
+	win := make([]byte, snap)
+	// Move the head's end back to just after a newline within snap of the cut.
+	lo := max(0, headEnd-snap)
+	n, err := r.ReadAt(win[:headEnd-lo], lo)
+	if err != nil && !errors.Is(err, io.EOF) {
 		return 0, err
 	}
-	tail := make([]byte, limit-limit/2)
-	if _, err := r.ReadAt(tail, size-int64(len(tail))); err != nil && !errors.Is(err, io.EOF) {
+	if i := bytes.LastIndexByte(win[:n], '\n'); i >= 0 {
+		headEnd = lo + int64(i) + 1
+	}
+	// Move the tail's start forward to just after a newline within snap of the cut.
+	n, err = r.ReadAt(win[:min(snap, size-tailStart)], tailStart)
+	if err != nil && !errors.Is(err, io.EOF) {
 		return 0, err
 	}
-	if i := bytes.LastIndexByte(head, '\n'); i >= 0 && len(head)-i <= snap {
-		head = head[:i+1]
+	if i := bytes.IndexByte(win[:n], '\n'); i >= 0 && i < snap-1 {
+		tailStart += int64(i) + 1
 	}
-	if i := bytes.IndexByte(tail, '\n'); i >= 0 && i < snap {
-		tail = tail[i+1:]
+	kept := headEnd + size - tailStart
+	if _, err := io.Copy(w, io.NewSectionReader(r, 0, headEnd)); err != nil {
+		return 0, err
 	}
-	kept := int64(len(head) + len(tail))
+	var last [1]byte
 	notice := fmt.Sprintf("[crashrig: %d bytes of console output dropped here: the store keeps %d bytes of each log]\n", size-kept, limit)
-	if len(head) > 0 && head[len(head)-1] != '\n' {
-		notice = "\n" + notice
-	}
-	for _, b := range [][]byte{head, []byte(notice), tail} {
-		if _, err := w.Write(b); err != nil {
-			return 0, err
+	if headEnd > 0 {
+		if _, err := r.ReadAt(last[:], headEnd-1); err == nil && last[0] != '\n' {
+			notice = "\n" + notice
 		}
+	}
+	if _, err := io.WriteString(w, notice); err != nil {
+		return 0, err
+	}
+	if _, err := io.Copy(w, io.NewSectionReader(r, tailStart, size-tailStart)); err != nil {
+		return 0, err
 	}
 	return kept, nil
 }

@@ -41,10 +41,10 @@ import (
 var ErrNotFound = errors.New("not found")
 
 // DefaultLogCap is the console log kept per run, in raw bytes.
-const DefaultLogCap = 8 << 20
+const DefaultLogCap = 4 << 20
 
 // busyTimeout is how long a statement waits for another process's
-// transaction before failing: FinishRun of an 8 MiB log takes well under
+// transaction before failing: FinishRun of a 4 MiB log takes well under
 // a second, so this only runs out when something is stuck.
 const busyTimeout = 30 * time.Second
 
