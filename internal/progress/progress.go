@@ -32,6 +32,7 @@ type Display struct {
 }
 
 type slot struct {
+	bar     *mpb.Bar     // its line under the main bar
 	start   atomic.Int64 // unix nanoseconds; 0 = idle
 	id      atomic.Int64
 	variant atomic.Int64
@@ -62,7 +63,7 @@ func New(w io.Writer, terminal bool, total, jobs int, names []string) *Display {
 		s := &slot{}
 		d.slots = append(d.slots, s)
 		n := i + 1
-		d.p.New(0, mpb.NopStyle(), mpb.PrependDecorators(decor.Any(func(decor.Statistics) string {
+		s.bar = d.p.New(0, mpb.NopStyle(), mpb.PrependDecorators(decor.Any(func(decor.Statistics) string {
 			st := s.start.Load()
 			if st == 0 {
 				return fmt.Sprintf("  VM %d: idle", n)
@@ -155,8 +156,11 @@ func (d *Display) Close() {
 	if d.p == nil {
 		return
 	}
-	if d.total == 0 || d.done < d.total {
-		d.bar.SetTotal(int64(d.done), true)
+	// Complete every bar and wait for the last render: Shutdown would cancel it, losing
+	// the last run's line and leaving the bar one run short.
+	for _, s := range d.slots {
+		s.bar.Abort(true)
 	}
-	d.p.Shutdown()
+	d.bar.SetTotal(int64(d.done), true)
+	d.p.Wait()
 }

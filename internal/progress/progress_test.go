@@ -2,7 +2,12 @@ package progress
 
 import (
 	"bytes"
+	"io"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/creack/pty"
 
 	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/internal/verdict"
@@ -45,5 +50,34 @@ func TestPlain(t *testing.T) {
 	want := "crashrig: run 1/2 (#2): pass (3.0s)\ncrashrig: run 2/2 (#1): crash after 2.0s: t\n"
 	if b.String() != want {
 		t.Errorf("output %q, want %q", b.String(), want)
+	}
+}
+
+// TestTerminalShowsEveryRun drives the bars on a real pseudo-terminal, as a person
+// sees them: after the last run, its line is printed and the bar reads 4/4.
+func TestTerminalShowsEveryRun(t *testing.T) {
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pty: %v", err)
+	}
+	defer ptmx.Close()
+	pty.Setsize(ptmx, &pty.Winsize{Rows: 24, Cols: 100})
+	var screen bytes.Buffer
+	read := make(chan struct{})
+	go func() { io.Copy(&screen, ptmx); close(read) }()
+	d := New(tty, true, 4, 2, nil)
+	for i := 1; i <= 4; i++ {
+		d.Started((i-1)%2, 0, int64(i))
+		time.Sleep(50 * time.Millisecond)
+		d.Finished((i-1)%2, 0, int64(i), &run.Result{Outcome: verdict.Outcome{Verdict: verdict.Pass}, Wall: 1})
+	}
+	d.Close()
+	tty.Close()
+	<-read
+	out := screen.String()
+	for _, want := range []string{"run 4/4 (#4): pass", "runs 4/4"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("terminal output lacks %q:\n%q", want, out)
+		}
 	}
 }
