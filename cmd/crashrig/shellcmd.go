@@ -87,7 +87,8 @@ func shellCmd(ctx context.Context, o run.Options, stdin io.Reader, stdout, stder
 	}
 	o.Logf("booting %s (%s, %s base); leave with Ctrl-], or exit the shell to power off", plan.Kernel.Release,
 		plan.Qemu.Defaults().Accel, o.Image.Base)
-	ex, err := shell.Run(ctx, shell.Options{Argv: plan.Qemu.Argv(), In: in, Out: stdout})
+	// The guest prints this line just before it starts the shell on its console.
+	ex, err := shell.Run(ctx, shell.Options{Argv: plan.Qemu.Argv(), In: in, Out: stdout, Ready: []byte("crashrig shell: ")})
 	if err != nil {
 		return &exitError{code: exitInfra, err: err}
 	}

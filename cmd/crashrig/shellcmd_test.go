@@ -108,3 +108,24 @@ func TestShell(t *testing.T) {
 		t.Errorf("qemu still running after leaving: pids %v", pids)
 	}
 }
+
+// TestShellPipedInput: commands piped into crashrig shell reach the guest's shell
+// whole, the first bytes included, however early they were written.
+func TestShellPipedInput(t *testing.T) {
+	kernel := testkernel.Path(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.WriteString("echo FIRST-LINE-$((40+2))\nexit\n")
+	w.Close()
+	defer r.Close()
+	out := &lockedBuffer{}
+	code := crashrig(context.Background(), []string{"shell", "-k", kernel, "--accel", "tcg", "-r", "selftest"}, r, out, out)
+	if code != 0 {
+		t.Errorf("crashrig shell exited %d, want 0", code)
+	}
+	if s := out.String(); !strings.Contains(s, "FIRST-LINE-42") || strings.Contains(s, "not found") {
+		t.Errorf("piped command did not run whole:\n%s", s)
+	}
+}

@@ -45,6 +45,11 @@ type Options struct {
 	Escape  byte          // leaves the console (0 = DefaultEscape)
 	Size    pty.Winsize   // console size when In is no terminal (zero = 80x24)
 	Started func(pid int) // called with qemu's pid once it runs (nil = nothing)
+	// Ready, when set, holds the user's input back until the console has shown it (or
+	// ReadyWait has passed): bytes sent before the guest's shell reads its terminal are
+	// lost, which piped input notices first.
+	Ready     []byte
+	ReadyWait time.Duration // 0 = 3 minutes
 }
 
 // An Exit says how a session ended.
@@ -110,10 +115,25 @@ func Run(ctx context.Context, o Options) (Exit, error) {
 		}
 	}
 	drained := make(chan struct{})
-	go func() { copyOut(o.Out, ptmx); close(drained) }()
+	ready := make(chan struct{})
+	if o.Ready == nil {
+		close(ready)
+	}
+	go func() { copyOut(o.Out, ptmx, o.Ready, ready); close(drained) }()
 	leave := make(chan struct{})
 	if o.In != nil {
-		go copyIn(ptmx, o.In, o.Escape, leave)
+		wait := o.ReadyWait
+		if wait == 0 {
+			wait = 3 * time.Minute
+		}
+		go func() {
+			select {
+			case <-ready:
+			case <-time.After(wait):
+			case <-exited:
+			}
+			copyIn(ptmx, o.In, o.Escape, leave)
+		}()
 		defer o.In.SetReadDeadline(time.Now()) // unblock copyIn where the file allows it
 	}
 	winch := make(chan os.Signal, 1)
@@ -165,8 +185,11 @@ func (o Options) resize(ptmx *os.File) {
 // qemu turns output processing back on for its stdio terminal, which
 // makes every "\r\n" of the guest "\r\r\n"; once qemu has written (so
 // it is done setting up its terminal) the pseudo-terminal goes raw again.
-func copyOut(w io.Writer, ptmx *os.File) {
+//
+// Once the output has shown want, it closes ready (want nil: ready is closed already).
+func copyOut(w io.Writer, ptmx *os.File, want []byte, ready chan<- struct{}) {
 	buf := make([]byte, 32<<10)
+	var seen []byte // the end of the output so far, to find want across reads
 	for first := true; ; first = false {
 		n, err := ptmx.Read(buf)
 		if first {
@@ -174,6 +197,15 @@ func copyOut(w io.Writer, ptmx *os.File) {
 		}
 		if n > 0 {
 			w.Write(buf[:n])
+			if want != nil {
+				seen = append(seen, buf[:n]...)
+				if bytes.Contains(seen, want) {
+					close(ready)
+					want, seen = nil, nil
+				} else if len(seen) > len(want) {
+					seen = append(seen[:0], seen[len(seen)-len(want):]...)
+				}
+			}
 		}
 		if err != nil {
 			return
