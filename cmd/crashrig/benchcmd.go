@@ -25,6 +25,16 @@ and print medians: wall time per run and its ratio, the delay from the kernel
 starting /init to the reproducer starting, and from a crash line to the verdict.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case simulate < 0 || throughput < 0:
+				return usageErr("--compare-sim and --throughput take a positive count (or 0 for the default benchmark)")
+			case o.Runs < 1:
+				return usageErr("-n %d: want 1 or more pairs", o.Runs)
+			case o.Duration <= 0:
+				return usageErr("-d %v: want a positive run length", o.Duration)
+			case o.SMP < 1 || o.SMP > maxSMP:
+				return usageErr("--smp %d: want 1 to %d vCPUs", o.SMP, maxSMP)
+			}
 			if simulate > 0 {
 				tab, err := sequential.Bench(sequential.Config{}, simulate, 1)
 				if err != nil {
@@ -42,14 +52,14 @@ starting /init to the reproducer starting, and from a crash line to the verdict.
 			if throughput > 0 {
 				t, err := bench.MeasureThroughput(cmd.Context(), o, throughput)
 				if err != nil {
-					return &exitError{code: exitInfra, err: err}
+					return prepareErr(err)
 				}
 				t.Write(stdout)
 				return nil
 			}
 			rep, err := bench.Run(cmd.Context(), o)
 			if err != nil {
-				return &exitError{code: exitInfra, err: err}
+				return prepareErr(err)
 			}
 			rep.Write(stdout)
 			return nil

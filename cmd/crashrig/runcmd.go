@@ -95,6 +95,10 @@ func (f *runFlags) checkRanges() error {
 		return usageErr("--budget %v: want 0 (no limit) or more", f.budget)
 	case f.runs < 0:
 		return usageErr("-n %d: want 0 (no limit, with --until-crash or --budget) or more", f.runs)
+	case o.Accel != "auto" && o.Accel != "kvm" && o.Accel != "tcg":
+		return usageErr("--accel %q: want auto, kvm or tcg", o.Accel)
+	case o.TCGThread != "multi" && o.TCGThread != "single":
+		return usageErr("--tcg-thread %q: want multi or single", o.TCGThread)
 	}
 	return nil
 }
