@@ -192,7 +192,7 @@ func infra(ev Evidence, init *Marker) (Outcome, bool) {
 		return Outcome{Verdict: InfraFail, Reason: fmt.Sprintf("qemu exited with status %d: %s", ev.QemuCode, orNone(first)),
 			Hint: infraHint(stderr)}, true
 	case ev.Stop == StopNone && ev.QemuSignal != "" && !hasCrash(ev):
-		return Outcome{Verdict: InfraFail, Reason: fmt.Sprintf("qemu was killed by %s from outside crashrig: %s", ev.QemuSignal, orNone(first)),
+		return Outcome{Verdict: InfraFail, Reason: fmt.Sprintf("qemu was killed from outside crashrig (signal: %s): %s", ev.QemuSignal, orNone(first)),
 			Hint: "look for the host's OOM killer (dmesg) or another process killing qemu"}, true
 	case ev.KVM && ev.KVMBroken != "" && init == nil && !hasCrash(ev):
 		return Outcome{Verdict: InfraFail, Reason: "KVM cannot run this guest: " + ev.KVMBroken,

@@ -73,7 +73,7 @@ func TestDecide(t *testing.T) {
 			Verdict: InfraFail, Reason: "qemu exited with status 1: qemu: linux kernel too old to load a ram disk",
 			Hint: "the -k file is not a bootable x86 kernel image (arch/x86/boot/bzImage)"}},
 		{"qemu killed from outside", Evidence{Iterations: 1, QemuCode: -1, QemuSignal: "killed", Markers: []Marker{initM, start0}}, Outcome{
-			Verdict: InfraFail, Reason: "qemu was killed by killed from outside crashrig: (no message)", BootHost: 1.8, BootGuest: 1.6,
+			Verdict: InfraFail, Reason: "qemu was killed from outside crashrig (signal: killed): (no message)", BootHost: 1.8, BootGuest: 1.6,
 			Hint: "look for the host's OOM killer (dmesg) or another process killing qemu"}},
 		{"silent KVM", Evidence{Iterations: 1, KVM: true, KVMBroken: "no kernel output within 5s under KVM", Stop: StopBootTimeout}, Outcome{
 			Verdict: InfraFail, Reason: "KVM cannot run this guest: no kernel output within 5s under KVM",
