@@ -23,7 +23,6 @@ import (
 	"github.com/crashrig/crashrig/internal/report"
 	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/internal/sequential"
-	"github.com/crashrig/crashrig/internal/stats"
 	"github.com/crashrig/crashrig/internal/store"
 	"github.com/crashrig/crashrig/internal/verdict"
 )
@@ -278,7 +277,7 @@ func decisionText(ds []sequential.Decision) string {
 // 95%, e-value 126 (decides at 40), 96 VM-s".
 func RatioText(d sequential.Decision) string {
 	r := d.Ratio
-	s := fmt.Sprintf("%s/%s %s %s at %.0f%%", d.A, d.B, d.Effect(), fmtInterval(r), 100*r.Conf)
+	s := fmt.Sprintf("%s/%s %s %s at %.0f%%", d.A, d.B, d.Effect(), r.Format(3), 100*r.Conf)
 	if math.IsNaN(r.Estimate) {
 		s = fmt.Sprintf("%s/%s %s unknown (no crash with both at risk)", d.A, d.B, d.Effect())
 	}
@@ -286,16 +285,6 @@ func RatioText(d sequential.Decision) string {
 		s += fmt.Sprintf(", e-values %.3g / %.3g (decides at %.3g)", e.MoreA, e.MoreB, e.Threshold)
 	}
 	return s + fmt.Sprintf(", %.0f VM-s", d.VMTime)
-}
-
-func fmtInterval(iv stats.Interval) string {
-	f := func(x float64) string {
-		if math.IsInf(x, 1) {
-			return "∞"
-		}
-		return fmt.Sprintf("%.3g", x)
-	}
-	return fmt.Sprintf("%s [%s, %s]", f(iv.Estimate), f(iv.Lower), f(iv.Upper))
 }
 
 // Item turns a decision into the report's machine-readable form.

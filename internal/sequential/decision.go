@@ -144,7 +144,7 @@ func (d Decision) String() string {
 		head = fmt.Sprintf("%s vs %s running", d.A, d.B)
 	}
 	return fmt.Sprintf("%s: %s %s at %s (%d vs %d crashes, %.3g VM-s)", head, d.ratioName(),
-		formatInterval(d.Ratio), stats.Percent(d.Ratio.Conf), d.Crashes[0], d.Crashes[1], d.VMTime)
+		d.Ratio.Format(2), stats.Percent(d.Ratio.Conf), d.Crashes[0], d.Crashes[1], d.VMTime)
 }
 
 // bothAlways describes a BothAlways decision, e.g. "A and B both crash every run (5 and 5
@@ -174,16 +174,6 @@ func (d Decision) ratioName() string {
 		return "hazard ratio"
 	}
 	return "rate ratio"
-}
-
-func formatInterval(iv stats.Interval) string {
-	f := func(x float64) string {
-		if math.IsInf(x, 1) {
-			return "∞"
-		}
-		return fmt.Sprintf("%.2g", x)
-	}
-	return fmt.Sprintf("%s [%s, %s]", f(iv.Estimate), f(iv.Lower), f(iv.Upper))
 }
 
 // pointRatio turns nA points of A and nB of B into a ratio with an interval: a point is

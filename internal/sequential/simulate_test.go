@@ -9,7 +9,13 @@ import (
 
 // simReps is the number of simulated comparisons per scenario. At 2000 the binomial
 // standard deviation of a .05 rate is .0049 and of a .025 rate .0035.
-const simReps = 2000
+// -short runs 300 for a quick local loop; the test command runs the full count.
+func simReps() int {
+	if testing.Short() {
+		return 300
+	}
+	return 2000
+}
 
 // threeSigma is the tolerance on an error rate p estimated from n comparisons: the
 // observed rate may exceed p by 3 binomial standard deviations (a 1-in-740 chance per
@@ -28,7 +34,7 @@ func scenario(name string, want Outcome, a, b Distribution) BenchScenario {
 // everything but the right answer, undecided included, ≤ β.
 func checkErrorRates(t *testing.T, cfg Config, s BenchScenario, seed uint64) SimResult {
 	t.Helper()
-	r, err := Simulate(cfg, s.Scenario, simReps, seed)
+	r, err := Simulate(cfg, s.Scenario, simReps(), seed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,15 +45,15 @@ func checkErrorRates(t *testing.T, cfg Config, s BenchScenario, seed uint64) Sim
 	switch s.Want {
 	case NoDifference:
 		for _, o := range []Outcome{MoreA, MoreB} {
-			if got, max := r.Rate(o), threeSigma(alpha/2, simReps); got > max {
+			if got, max := r.Rate(o), threeSigma(alpha/2, simReps()); got > max {
 				t.Errorf("%s: false %q in %.4f of comparisons, allowed %.4f (α/2 + 3σ)", s.Name, o, got, max)
 			}
 		}
-		if got, max := r.Rate(MoreA)+r.Rate(MoreB), threeSigma(alpha, simReps); got > max {
+		if got, max := r.Rate(MoreA)+r.Rate(MoreB), threeSigma(alpha, simReps()); got > max {
 			t.Errorf("%s: false difference in %.4f of comparisons, allowed %.4f (α + 3σ)", s.Name, got, max)
 		}
 	default:
-		if got, max := s.Wrong(r), threeSigma(beta, simReps); got > max {
+		if got, max := s.Wrong(r), threeSigma(beta, simReps()); got > max {
 			t.Errorf("%s: missed %q in %.4f of comparisons, allowed %.4f (β + 3σ)", s.Name, s.Want, got, max)
 		}
 	}

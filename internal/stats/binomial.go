@@ -3,6 +3,7 @@ package stats
 import (
 	"fmt"
 	"math"
+	"strconv"
 )
 
 // An Interval is a point estimate with a two-sided confidence interval around it. An
@@ -16,6 +17,18 @@ type Interval struct {
 
 // Contains reports whether x lies in [Lower, Upper].
 func (iv Interval) Contains(x float64) bool { return iv.Lower <= x && x <= iv.Upper }
+
+// Format writes the interval with digits significant digits and +Inf as "∞", for ratios:
+// Format(2) of a hazard ratio with no upper bound is "7.1 [3, ∞]".
+func (iv Interval) Format(digits int) string {
+	f := func(x float64) string {
+		if math.IsInf(x, 1) {
+			return "∞"
+		}
+		return strconv.FormatFloat(x, 'g', digits, 64)
+	}
+	return f(iv.Estimate) + " [" + f(iv.Lower) + ", " + f(iv.Upper) + "]"
+}
 
 // String formats the interval as "0.233 [0.118, 0.409]".
 func (iv Interval) String() string {
