@@ -149,6 +149,17 @@ func TestFaultKill9Compare(t *testing.T) {
 	if by["running"] != 0 {
 		t.Errorf("%d runs left running", by["running"])
 	}
+	// crashrig log names an interrupted run for what it is, not as missing.
+	conn, _ := sql.Open("sqlite", db)
+	var id int64
+	conn.QueryRow("SELECT id FROM runs WHERE status = 'interrupted' LIMIT 1").Scan(&id)
+	conn.Close()
+	if id > 0 {
+		out, _ := exec.Command(bin, "log", "--db", db, strconv.FormatInt(id, 10)).CombinedOutput()
+		if want := fmt.Sprintf("run %d is interrupted", id); !strings.Contains(string(out), want) {
+			t.Errorf("crashrig log %d: %q, want %q", id, out, want)
+		}
+	}
 }
 
 // TestFaultQemuKilled: qemu SIGKILLed from outside mid-run is infra-fail, never a crash

@@ -84,7 +84,12 @@ type Summary struct {
 	Interrupted int
 	Spent       time.Duration // VM-time
 	Errors      []error       // runs crashrig could not perform
+	HostFailed  bool          // stopped after MaxHostFailures infra-fail verdicts in a row
 }
+
+// MaxHostFailures is how many boots in a row may fail on the host (infra-fail) before a
+// batch stops instead of trying again.
+const MaxHostFailures = 5
 
 type done struct {
 	slot   int
@@ -124,6 +129,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		return t
 	}
 	finished := false
+	hostFails := 0 // infra-fail verdicts in a row
 	for {
 		// Fill free slots while the policy wants more.
 		for !finished && len(free) > 0 && ctx.Err() == nil {
@@ -206,8 +212,25 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		if len(sum.Errors) > 3 && len(sum.Errors) == countAll(sum) {
 			finished = true // crashrig cannot run anything: do not loop
 		}
+		if d.res.Verdict == verdict.InfraFail {
+			hostFails++
+		} else if d.res.Verdict != verdict.Interrupted {
+			hostFails = 0
+		}
+		if hostFails >= MaxHostFailures && !finished {
+			// The host fails every boot: retrying would loop for ever (a comparison
+			// hands a failed run's place to the next), and no verdict is the kernel's.
+			finished = true
+			stop()
+			sum.Errors = append(sum.Errors, fmt.Errorf("the last %d boots all failed on the host (%s): stopping; fix the host and run the same command again",
+				hostFails, d.res.Reason))
+			sum.HostFailed = true
+		}
 	}
 	sum.Spent = spentDone
+	if sum.HostFailed {
+		return sum, sum.Errors[len(sum.Errors)-1]
+	}
 	if len(sum.Errors) > 0 && countAll(sum) == len(sum.Errors) {
 		return sum, sum.Errors[0]
 	}

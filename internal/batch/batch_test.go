@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -115,5 +116,25 @@ func TestCancelRecordsInterrupted(t *testing.T) {
 	}
 	if sum.Interrupted != 2 || rec.interrupted != 2 || rec.finished != 0 || rec.started != 2 {
 		t.Errorf("summary %+v recorder %+v: want the 2 runs in flight interrupted and nothing else started", sum, rec)
+	}
+}
+
+// TestHostFailuresStop: a host that fails every boot ends the batch after
+// MaxHostFailures of them with an error, instead of looping (a policy that hands a
+// failed run's place to the next, as a comparison does, never runs out).
+func TestHostFailuresStop(t *testing.T) {
+	fb := &fakeBoot{verdicts: []verdict.Verdict{verdict.Pass, verdict.InfraFail}, wait: time.Millisecond}
+	sum, err := Run(context.Background(), Options{Jobs: 1, Variants: []Booter{fb}, Policy: &Repeat{}})
+	_ = sum
+	if err != nil {
+		t.Fatalf("one run: %v", err)
+	}
+	fb = &fakeBoot{verdicts: []verdict.Verdict{verdict.Pass, verdict.InfraFail}, wait: time.Millisecond}
+	sum, err = Run(context.Background(), Options{Jobs: 2, Variants: []Booter{fb}, Policy: &Repeat{Runs: 0, UntilCrash: true}})
+	if err == nil || !sum.HostFailed || !strings.Contains(err.Error(), "boots all failed on the host") {
+		t.Fatalf("Run = %v, host failed %v; want it stopped with an error", err, sum.HostFailed)
+	}
+	if n := countAll(sum); n < MaxHostFailures+1 || n > MaxHostFailures+3 {
+		t.Errorf("%d boots before stopping, want %d (the pass, then %d failures, give or take the other slot)", n, MaxHostFailures+1, MaxHostFailures)
 	}
 }

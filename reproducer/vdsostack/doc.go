@@ -22,7 +22,8 @@
 // exceeds the headroom Go 1.9 left for the vDSO (104 bytes below the return
 // address, -headroom) or when any update is lost; otherwise it passes and
 // the numbers go into the run record as info markers. A footprint beyond the
-// headroom fails at once, before the race (-race-always races anyway), so a
+// headroom fails at once, before the other functions are measured and before
+// the race (-race-always measures and races anyway), so a
 // probed kernel is convicted about two seconds into the run. -sim replaces the vDSO
 // by a built-in function with the seed's probe, a positive control that
 // fails both checks (the race only with GOMAXPROCS >= 2, the story's clue).

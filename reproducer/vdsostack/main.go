@@ -130,7 +130,11 @@ func check(ctx context.Context, c *config, w io.Writer) (int, error) {
 
 	// The race needs the footprints to place its counters, so it always
 	// measures; -mode race only leaves them out of the verdict.
-	fps, err := measure(ctx, fns, c.maxHeight, c.clock)
+	var stop func(footprint) bool
+	if c.mode == "both" && !c.raceAll {
+		stop = func(fp footprint) bool { return judge([]footprint{fp}, nil, c.headroom) != "" }
+	}
+	fps, err := measure(ctx, fns, c.maxHeight, c.clock, stop)
 	if err != nil {
 		return 0, err
 	}

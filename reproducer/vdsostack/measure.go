@@ -158,7 +158,10 @@ func runChildProbe(w io.Writer, name string, height, clock int) int {
 }
 
 // measure searches the footprint of each function, one child per probe.
-func measure(ctx context.Context, fns []function, max, clock int) ([]footprint, error) {
+//
+// With stop set, it stops after the first footprint stop accepts (the fail-fast check:
+// one footprint over the headroom decides the run, the others need not be measured).
+func measure(ctx context.Context, fns []function, max, clock int, stop func(footprint) bool) ([]footprint, error) {
 	var fps []footprint
 	for _, fn := range fns {
 		start := time.Now()
@@ -169,6 +172,9 @@ func measure(ctx context.Context, fns []function, max, clock int) ([]footprint, 
 		fp.fn = fn.name
 		fp.elapsed = time.Since(start)
 		fps = append(fps, fp)
+		if stop != nil && stop(fp) {
+			break
+		}
 	}
 	return fps, nil
 }
