@@ -5,11 +5,15 @@
 // Usage:
 //
 //	crashrig run -k KERNEL [-r REPRO] [-d DURATION] [flags] [-- REPRO-ARGS...]
+//	crashrig compare -k A=KERNEL -k B=KERNEL | -k KERNEL --variant A=FLAGS --variant B=FLAGS [flags]
+//	crashrig report [SESSION] [--format md|json|html] [--html FILE]
+//	crashrig log RUN-ID
 //	crashrig shell -k KERNEL [--base busybox|u-root] [-r REPRO]
 //	crashrig initramfs -o FILE [-r REPRO] [--base B] [--init-script seed]
 //	crashrig parse [--json] [-v] FILE...
 //	crashrig doctor [-k KERNEL]
 //	crashrig reproducers
+//	crashrig bench -k KERNEL | --throughput N | --compare-sim N
 //
 // See manual below (printed by crashrig --help) for details.
 package main
@@ -19,12 +23,16 @@ reproducer, reads the serial console and says whether it crashed, what
 crashed (a stable one-line title) and after how long.
 
 Commands:
-  run          boot once and report the verdict
+  run          boot once (or -n N times) and report the verdict
+  compare      run variants side by side until a sequential test decides
+  report       the statistics of a recorded session (text, md, json, html)
+  log          the stored console of one run
   shell        boot the same image with a shell on the console (Ctrl-] leaves)
   initramfs    write the image crashrig boots, for use by hand
   parse        title the crashes in saved console logs
   doctor       check qemu, KVM and a kernel image
   reproducers  list the built-in reproducers
+  bench        measure crashrig against the seed story's method; simulate comparisons
 
 Verdicts and exit status of run:
   0 pass        the reproducer ran its duration (or exited 0) without a crash
@@ -34,6 +42,11 @@ Verdicts and exit status of run:
   4 boot-fail   the reproducer never started
   5 infra-fail  the host failed (qemu refused, KVM unusable, qemu killed)
   130           interrupted
+A run a comparison stopped early is "stopped": crash-free as far as it ran.
+
+Exit status of compare: 0 no difference, 10 the first variant crashes more,
+11 another does, 12 undecided within the budget (the same command with a
+larger one continues), 13 both crash every run, 2 usage, 5 infra-fail.
 
 Files: console logs under $XDG_STATE_HOME/crashrig/logs, guest binaries,
 images and the KVM probe answer under $XDG_CACHE_HOME/crashrig
