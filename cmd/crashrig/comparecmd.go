@@ -18,6 +18,7 @@ import (
 	"github.com/crashrig/crashrig/internal/report"
 	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/internal/sequential"
+	"github.com/crashrig/crashrig/internal/stats"
 	"github.com/crashrig/crashrig/internal/store"
 )
 
@@ -95,7 +96,7 @@ Exit status: 0 no difference of that size, 10 the first variant crashes more,
 func runCompare(cmd *cobra.Command, f *compareFlags, args, argv []string, stdout, stderr io.Writer) error {
 	t := f.test
 	switch {
-	case !(t.Alpha > 0 && t.Alpha < 1) || !(t.Beta > 0 && t.Beta < 1) || t.Alpha+t.Beta >= 1:
+	case stats.CheckErrorRates(t.Alpha, t.Beta) != nil:
 		return usageErr("--alpha %g, --beta %g: want both between 0 and 1, adding up to less than 1 (e.g. 0.05 each)", t.Alpha, t.Beta)
 	case !(t.MinRatio > 1) || math.IsInf(t.MinRatio, 1):
 		return usageErr("--min-effect %g: want a ratio above 1 (2 = twice the crash rate)", t.MinRatio)

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/crashrig/crashrig/internal/store"
 )
@@ -57,7 +56,7 @@ func openExisting(path string) (*store.DB, error) {
 // readErr classifies a failure to read an input file: missing or unreadable is bad
 // input (exit 2), anything else a host fault.
 func readErr(name string, err error) error {
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) || strings.Contains(err.Error(), "is a directory") {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 		return usageErr("%v", err)
 	}
 	return &exitError{code: exitInfra, err: fmt.Errorf("reading %s: %w", name, err)}

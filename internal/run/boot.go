@@ -220,16 +220,11 @@ func (w *watch) loop(ctx context.Context) verdict.Stop {
 			// A Control may ask for an earlier stop at any time.
 			deadline, why = time.Now().Add(500*time.Millisecond), ""
 		}
-		if w.plan.Qemu.Accel == "kvm" {
-			// A KVM that fails under the guest prints its error and pauses qemu: look
-			// at stderr twice a second rather than wait out the boot timeout.
-			if kvmStalled(w.m.StderrSoFar()) {
-				w.times.Decided = w.since(time.Now())
-				return verdict.StopHostFault
-			}
-			if time.Until(deadline) > 500*time.Millisecond {
-				deadline, why = time.Now().Add(500*time.Millisecond), ""
-			}
+		if w.plan.Qemu.Accel == "kvm" && time.Until(deadline) > 500*time.Millisecond {
+			// A KVM that fails under the guest prints its error and pauses qemu: with the
+			// console silent, look at stderr twice a second rather than wait out the boot
+			// timeout (below, when the timer fires).
+			deadline, why = time.Now().Add(500*time.Millisecond), ""
 		}
 		timer.Reset(time.Until(deadline))
 		select {
@@ -246,6 +241,10 @@ func (w *watch) loop(ctx context.Context) verdict.Stop {
 				return stop
 			}
 		case <-timer.C:
+			if w.plan.Qemu.Accel == "kvm" && kvmStalled(w.m.StderrSoFar()) {
+				w.times.Decided = w.since(time.Now())
+				return verdict.StopHostFault
+			}
 			if why == "" {
 				continue
 			}

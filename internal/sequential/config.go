@@ -135,8 +135,8 @@ func (cfg Config) withDefaults() (Config, error) {
 	switch {
 	case !(cfg.StopFactor >= 1):
 		return cfg, fmt.Errorf("stop factor %g: want at least 1", cfg.StopFactor)
-	case !(cfg.Alpha > 0 && cfg.Alpha < 1 && cfg.Beta > 0 && cfg.Beta < 1 && cfg.Alpha+cfg.Beta < 1):
-		return cfg, fmt.Errorf("error rates α = %g, β = %g: want both in (0, 1) with α + β < 1", cfg.Alpha, cfg.Beta)
+	case stats.CheckErrorRates(cfg.Alpha, cfg.Beta) != nil:
+		return cfg, stats.CheckErrorRates(cfg.Alpha, cfg.Beta)
 	case !(cfg.MinRatio > 1) || math.IsInf(cfg.MinRatio, 1):
 		return cfg, fmt.Errorf("minimum ratio %g: want a finite ratio above 1", cfg.MinRatio)
 	case cfg.Method < LogRank || cfg.Method > PerRun:

@@ -143,7 +143,7 @@ func (d Decision) String() string {
 	default:
 		head = fmt.Sprintf("%s vs %s running", d.A, d.B)
 	}
-	return fmt.Sprintf("%s: %s %s at %s (%d vs %d crashes, %.3g VM-s)", head, d.ratioName(),
+	return fmt.Sprintf("%s: %s %s at %s (%d vs %d crashes, %.3g VM-s)", head, d.Effect(),
 		d.Ratio.Format(2), stats.Percent(d.Ratio.Conf), d.Crashes[0], d.Crashes[1], d.VMTime)
 }
 
@@ -160,18 +160,14 @@ func (d Decision) bothAlways() string {
 }
 
 // Effect names what Ratio measures: "hazard ratio", "rate ratio" or "odds ratio".
-func (d Decision) Effect() string { return d.ratioName() }
-
-func (d Decision) ratioName() string {
+func (d Decision) Effect() string {
 	switch {
 	case d.Fixed:
 		return "rate ratio"
-	case d.Method == Race:
+	case d.Method == Race || d.Method == LogRank:
 		return "hazard ratio"
 	case d.Method == PerRun:
 		return "odds ratio"
-	case d.Method == LogRank:
-		return "hazard ratio"
 	}
 	return "rate ratio"
 }
@@ -240,9 +236,8 @@ func (c *Comparison) baseDecision(t *pairTest) Decision {
 		Stopped:  [2]int{a.stopped, b.stopped},
 	}
 	for i, v := range []*variant{a, b} {
-		km := stats.KaplanMeier(v.obs, conf)
-		d.Median[i] = km.Quantile(0.5)
-		d.PCrash[i] = stats.Summarize(v.obs, conf).PCrash
+		s := stats.Summarize(v.obs, conf)
+		d.Median[i], d.PCrash[i] = s.Survival.Quantile(0.5), s.PCrash
 	}
 	return d
 }

@@ -50,7 +50,9 @@ func (b Bounds) Decide(llr float64) Decision {
 	return Continue
 }
 
-func checkErrorRates(alpha, beta float64) error {
+// CheckErrorRates says what is wrong with a pair of error rates, or nil when both lie in
+// (0, 1) and add up to less than 1.
+func CheckErrorRates(alpha, beta float64) error {
 	if !(alpha > 0 && alpha < 1 && beta > 0 && beta < 1 && alpha+beta < 1) {
 		return fmt.Errorf("error rates α = %g, β = %g: want both in (0, 1) with α + β < 1", alpha, beta)
 	}
@@ -80,7 +82,7 @@ func NewPoissonSPRT(lambda0, lambda1, alpha, beta float64) (PoissonSPRT, error) 
 	if !(lambda0 >= 0 && lambda1 > lambda0 && !math.IsInf(lambda1, 1)) {
 		return PoissonSPRT{}, fmt.Errorf("rates λ0 = %g, λ1 = %g: want 0 ≤ λ0 < λ1 < ∞", lambda0, lambda1)
 	}
-	if err := checkErrorRates(alpha, beta); err != nil {
+	if err := CheckErrorRates(alpha, beta); err != nil {
 		return PoissonSPRT{}, err
 	}
 	return PoissonSPRT{Lambda0: lambda0, Lambda1: lambda1, Bounds: WaldBounds(alpha, beta)}, nil
@@ -135,7 +137,7 @@ func NewBernoulliSPRT(p0, p1, alpha, beta float64) (BernoulliSPRT, error) {
 	if !(p0 >= 0 && p1 > p0 && p1 <= 1) {
 		return BernoulliSPRT{}, fmt.Errorf("probabilities p0 = %g, p1 = %g: want 0 ≤ p0 < p1 ≤ 1", p0, p1)
 	}
-	if err := checkErrorRates(alpha, beta); err != nil {
+	if err := CheckErrorRates(alpha, beta); err != nil {
 		return BernoulliSPRT{}, err
 	}
 	return BernoulliSPRT{P0: p0, P1: p1, Bounds: WaldBounds(alpha, beta)}, nil
