@@ -115,6 +115,9 @@ func TestFaultKill9Compare(t *testing.T) {
 		}
 		t.Logf("kill %d after %v: runs %v", i+1, at, checkDB(t, db))
 	}
+	// A kill can land after a decision was recorded; then the next invocation
+	// rightly begins a new session. Otherwise it must continue the open one.
+	open := openSession(t, db)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
 	var out, errb bytes.Buffer
@@ -129,10 +132,11 @@ func TestFaultKill9Compare(t *testing.T) {
 	if code != 10 {
 		t.Fatalf("final compare exit %d, want 10 (the first variant crashes more)\n%s", code, errb.String())
 	}
-	if !strings.Contains(errb.String(), "continuing comparison session 1") {
-		t.Errorf("the final run did not continue session 1:\n%s", errb.String())
+	if open > 0 && !strings.Contains(errb.String(), fmt.Sprintf("continuing comparison session %d,", open)) {
+		t.Errorf("the final run did not continue the undecided session %d:\n%s", open, errb.String())
 	}
 	var rep struct {
+		Session  int64 `json:"session"`
 		Decision struct {
 			Comparisons []struct {
 				Runs [2]int `json:"runs"`
@@ -142,15 +146,20 @@ func TestFaultKill9Compare(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || len(rep.Decision.Comparisons) != 1 {
 		t.Fatalf("decision JSON: %v\n%s", err, out.String())
 	}
-	// Every finished run counts once: the decision's runs are the done runs.
-	if n := rep.Decision.Comparisons[0].Runs; n[0]+n[1] != by["done"] {
-		t.Errorf("decision counts %v runs, the database has %d done", n, by["done"])
+	if open > 0 && rep.Session != open {
+		t.Errorf("decision is for session %d, want the continued session %d", rep.Session, open)
+	}
+	// Every finished run of the session counts once: the decision's runs are its done runs.
+	conn, _ := sql.Open("sqlite", db)
+	var done int
+	conn.QueryRow("SELECT count(*) FROM runs WHERE status = 'done' AND session_id = ?", rep.Session).Scan(&done)
+	if n := rep.Decision.Comparisons[0].Runs; n[0]+n[1] != done {
+		t.Errorf("decision counts %v runs, session %d has %d done", n, rep.Session, done)
 	}
 	if by["running"] != 0 {
 		t.Errorf("%d runs left running", by["running"])
 	}
 	// crashrig log names an interrupted run for what it is, not as missing.
-	conn, _ := sql.Open("sqlite", db)
 	var id int64
 	conn.QueryRow("SELECT id FROM runs WHERE status = 'interrupted' LIMIT 1").Scan(&id)
 	conn.Close()
@@ -160,6 +169,23 @@ func TestFaultKill9Compare(t *testing.T) {
 			t.Errorf("crashrig log %d: %q, want %q", id, out, want)
 		}
 	}
+}
+
+// openSession returns the newest comparison session that has no decision, or 0.
+func openSession(t *testing.T, db string) int64 {
+	t.Helper()
+	conn, err := sql.Open("sqlite", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var id sql.NullInt64
+	err = conn.QueryRow(`SELECT max(id) FROM sessions WHERE kind = 'compare'
+		AND coalesce(json_extract(meta, '$.decided'), '') = ''`).Scan(&id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id.Int64
 }
 
 // TestFaultQemuKilled: qemu SIGKILLed from outside mid-run is infra-fail, never a crash

@@ -132,7 +132,7 @@ func sessionModel(db *store.DB, s *store.Session) (*report.Model, error) {
 		g.recs = append(g.recs, r)
 	}
 	m := &report.Model{Title: fmt.Sprintf("crashrig %s session %d — %s", s.Kind, s.ID, s.Started.Format("2006-01-02 15:04")),
-		Generated: time.Now(), Conf: 0.95}
+		Session: s.ID, Generated: time.Now(), Conf: 0.95}
 	text := func(id int64) string {
 		r, err := db.Result(id)
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 
 type jsonReport struct {
 	Title     string        `json:"title"`
+	Session   int64         `json:"session,omitempty"`
 	Generated *time.Time    `json:"generated,omitempty"`
 	Conf      jnum          `json:"conf"`
 	Decision  *jsonDecision `json:"decision,omitempty"`
@@ -141,7 +142,7 @@ func perHour(iv stats.Interval) stats.Interval {
 // JSON writes the report as one indented JSON object: every number the other formats show,
 // with the whole survival curve and every crashed run's console excerpt.
 func (m *Model) JSON(w io.Writer) error {
-	r := jsonReport{Title: m.Title, Conf: jnum(m.conf()), Warnings: nonNil(m.Warnings), Variants: []jsonVariant{}}
+	r := jsonReport{Title: m.Title, Session: m.Session, Conf: jnum(m.conf()), Warnings: nonNil(m.Warnings), Variants: []jsonVariant{}}
 	if r.Title == "" {
 		r.Title = "crashrig report"
 	}

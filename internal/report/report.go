@@ -91,6 +91,7 @@ type DecisionItem struct {
 // A Model is everything one report shows.
 type Model struct {
 	Title     string
+	Session   int64 // the store session it was built from (0: none)
 	Generated time.Time
 	Variants  []Variant
 	Decision  *Decision
