@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/crashrig/crashrig/internal/batch"
 	"github.com/crashrig/crashrig/internal/compare"
 	"github.com/crashrig/crashrig/internal/progress"
 	"github.com/crashrig/crashrig/internal/report"
@@ -141,7 +140,7 @@ func runCompare(cmd *cobra.Command, f *compareFlags, args, argv []string, stdout
 		if err != nil {
 			return prepareErr(fmt.Errorf("variant %s: %w", v.name, err))
 		}
-		cv = append(cv, compare.Variant{Name: v.name, Plan: plan, Config: batch.ConfigOf(plan, v.name, v.label)})
+		cv = append(cv, compare.Variant{Name: v.name, Plan: plan, Config: plan.Config(v.name, v.label)})
 	}
 	db, err := store.Open(f.run.db)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/report"
 	"github.com/crashrig/crashrig/internal/store"
 )
@@ -153,7 +154,7 @@ func sessionModel(db *store.DB, s *store.Session) (*report.Model, error) {
 }
 
 // describe is a configuration in one line.
-func describe(c store.Config) string {
+func describe(c record.Config) string {
 	parts := []string{kernelName(c)}
 	parts = append(parts, strings.TrimSpace(c.Reproducer+" "+strings.Join(c.ReproArgs, " ")))
 	if c.Duration > 0 {
@@ -169,7 +170,7 @@ func describe(c store.Config) string {
 	return strings.Join(parts, " · ")
 }
 
-func kernelName(c store.Config) string {
+func kernelName(c record.Config) string {
 	if c.KernelLabel != "" {
 		return c.KernelLabel
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/crashrig/crashrig/internal/batch"
 	"github.com/crashrig/crashrig/internal/image"
 	"github.com/crashrig/crashrig/internal/progress"
+	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/internal/store"
 	"github.com/crashrig/crashrig/internal/verdict"
@@ -211,7 +212,7 @@ func runCmd(cmd *cobra.Command, o run.Options, f *runFlags, argv []string, stdou
 		return &exitError{code: exitInfra, err: err}
 	}
 	defer db.EndSession(sess.ID)
-	rec := &batch.StoreRecorder{DB: db, Session: sess.ID, Configs: []store.Config{batch.ConfigOf(plan, "", f.label)}}
+	rec := &store.Recorder{DB: db, Session: sess.ID, Configs: []record.Config{plan.Config("", f.label)}}
 	single := f.runs == 1 && !f.untilCrash && f.budget == 0
 	if single {
 		return bootOnce(ctx, plan, rec, f, stdout)
@@ -244,7 +245,7 @@ func prepareErr(err error) error {
 }
 
 // bootOnce is crashrig run without -n: one boot, shown on one screen.
-func bootOnce(ctx context.Context, plan *run.Plan, rec *batch.StoreRecorder, f *runFlags, stdout io.Writer) error {
+func bootOnce(ctx context.Context, plan *run.Plan, rec *store.Recorder, f *runFlags, stdout io.Writer) error {
 	id, err := rec.Started(0)
 	if err != nil {
 		return &exitError{code: exitInfra, err: err}
@@ -262,7 +263,7 @@ func bootOnce(ctx context.Context, plan *run.Plan, rec *batch.StoreRecorder, f *
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(struct {
 			RunID int64 `json:"run_id"`
-			*run.Result
+			*record.Run
 		}{id, res}); err != nil {
 			return err
 		}
@@ -297,7 +298,7 @@ func batchStatus(interrupted bool, s *batch.Summary) int {
 }
 
 // printResult shows one run on one screen.
-func printResult(w io.Writer, r *run.Result, verbose bool) {
+func printResult(w io.Writer, r *record.Run, verbose bool) {
 	row := func(k, format string, a ...any) { fmt.Fprintf(w, "%-14s %s\n", k, fmt.Sprintf(format, a...)) }
 	row("verdict", "%s", r.Verdict)
 	if r.Title != "" {

@@ -15,13 +15,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/internal/verdict"
 )
 
 // A Booter boots one run of a variant. *run.Plan is one.
 type Booter interface {
-	Boot(ctx context.Context) (*run.Result, error)
+	Boot(ctx context.Context) (*record.Run, error)
 }
 
 // A Policy decides what runs next. The collector calls it from one
@@ -35,7 +36,7 @@ type Policy interface {
 	// Observe takes a finished run (interrupted ones included: a policy
 	// must not count them); done=true ends the batch at once and stops the
 	// runs in flight.
-	Observe(t Ticket, r *run.Result) (done bool)
+	Observe(t Ticket, r *record.Run) (done bool)
 }
 
 // A Ticket names one run a Policy asked for.
@@ -46,7 +47,7 @@ type Ticket struct {
 
 // A ControlledBooter can be told to end a run early; *run.Plan is one.
 type ControlledBooter interface {
-	BootControlled(ctx context.Context, ctl *run.Control) (*run.Result, error)
+	BootControlled(ctx context.Context, ctl *run.Control) (*record.Run, error)
 }
 
 // An EarlyStopper is a Policy that can say when a running run stops
@@ -58,13 +59,13 @@ type EarlyStopper interface {
 // A Recorder keeps runs as they start and end (package store is one).
 type Recorder interface {
 	Started(variant int) (id int64, err error)
-	Finished(id int64, variant int, r *run.Result) error
+	Finished(id int64, variant int, r *record.Run) error
 }
 
 // Progress shows the batch to the user. Every call comes from the collector.
 type Progress interface {
 	Started(slot, variant int, id int64)
-	Finished(slot, variant int, id int64, r *run.Result)
+	Finished(slot, variant int, id int64, r *record.Run)
 	Close()
 }
 
@@ -80,7 +81,7 @@ type Options struct {
 
 // A Summary is what a batch did.
 type Summary struct {
-	Results     [][]*run.Result // per variant, in finishing order (interrupted runs included)
+	Results     [][]*record.Run // per variant, in finishing order (interrupted runs included)
 	Interrupted int
 	Spent       time.Duration // VM-time
 	Errors      []error       // runs crashrig could not perform
@@ -95,7 +96,7 @@ type done struct {
 	slot   int
 	ticket Ticket
 	id     int64
-	res    *run.Result
+	res    *record.Run
 	err    error
 	took   time.Duration
 }
@@ -110,7 +111,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	sum := &Summary{Results: make([][]*run.Result, len(o.Variants))}
+	sum := &Summary{Results: make([][]*record.Run, len(o.Variants))}
 	results := make(chan done)
 	inFlight := make([]int, len(o.Variants))
 	started := make(map[int]time.Time) // slot -> start
@@ -157,7 +158,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			running[slot], controls[slot] = t, ctl
 			go func(slot int, t Ticket, id int64) {
 				t0 := time.Now()
-				var res *run.Result
+				var res *record.Run
 				var err error
 				if cb, ok := o.Variants[t.Variant].(ControlledBooter); ok {
 					res, err = cb.BootControlled(runCtx, ctl)
@@ -179,7 +180,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		inFlight[v]--
 		if d.err != nil {
 			sum.Errors = append(sum.Errors, d.err)
-			d.res = &run.Result{Outcome: verdict.Outcome{Verdict: verdict.InfraFail, Reason: d.err.Error()}}
+			d.res = &record.Run{Outcome: verdict.Outcome{Verdict: verdict.InfraFail, Reason: d.err.Error()}}
 		}
 		spentDone += time.Duration(d.res.Wall * float64(time.Second))
 		if d.res.Wall == 0 {

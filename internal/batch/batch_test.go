@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crashrig/crashrig/internal/run"
+	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/verdict"
 )
 
@@ -24,7 +24,7 @@ type fakeBoot struct {
 	maxSeen   atomic.Int32
 }
 
-func (f *fakeBoot) Boot(ctx context.Context) (*run.Result, error) {
+func (f *fakeBoot) Boot(ctx context.Context) (*record.Run, error) {
 	f.mu.Lock()
 	v := f.verdicts[min(f.n, len(f.verdicts)-1)]
 	f.n++
@@ -44,9 +44,9 @@ func (f *fakeBoot) Boot(ctx context.Context) (*run.Result, error) {
 	select {
 	case <-time.After(wait):
 	case <-ctx.Done():
-		return &run.Result{Outcome: verdict.Outcome{Verdict: verdict.Interrupted}}, nil
+		return &record.Run{Outcome: verdict.Outcome{Verdict: verdict.Interrupted}}, nil
 	}
-	return &run.Result{Outcome: verdict.Outcome{Verdict: v}, Wall: f.wait.Seconds()}, nil
+	return &record.Run{Outcome: verdict.Outcome{Verdict: v}, Wall: f.wait.Seconds()}, nil
 }
 
 type memRecorder struct {
@@ -54,7 +54,7 @@ type memRecorder struct {
 }
 
 func (m *memRecorder) Started(int) (int64, error) { m.started++; return int64(m.started), nil }
-func (m *memRecorder) Finished(_ int64, _ int, r *run.Result) error {
+func (m *memRecorder) Finished(_ int64, _ int, r *record.Run) error {
 	if r.Verdict == verdict.Interrupted {
 		m.interrupted++
 	} else {

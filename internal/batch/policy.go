@@ -3,7 +3,7 @@ package batch
 import (
 	"time"
 
-	"github.com/crashrig/crashrig/internal/run"
+	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/verdict"
 )
 
@@ -42,7 +42,7 @@ func (p *Repeat) Next(inFlight []int, spent time.Duration) (Ticket, bool) {
 }
 
 // Observe implements Policy.
-func (p *Repeat) Observe(_ Ticket, r *run.Result) bool {
+func (p *Repeat) Observe(_ Ticket, r *record.Run) bool {
 	p.finished++
 	if r.Verdict == verdict.Interrupted {
 		return false

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/crashrig/crashrig/internal/image"
+	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/internal/stats"
 	"github.com/crashrig/crashrig/internal/store"
@@ -31,7 +32,7 @@ func TestRealRepeat(t *testing.T) {
 	}
 	defer db.Close()
 	sess, _ := db.BeginSession("run", "", nil)
-	rec := &StoreRecorder{DB: db, Session: sess.ID, Configs: []store.Config{ConfigOf(plan, "", "")}}
+	rec := &store.Recorder{DB: db, Session: sess.ID, Configs: []record.Config{plan.Config("", "")}}
 	sum, err := Run(context.Background(), Options{Jobs: 2, Variants: []Booter{plan}, Policy: &Repeat{Runs: boots}, Recorder: rec})
 	if err != nil {
 		t.Fatal(err)

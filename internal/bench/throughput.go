@@ -9,6 +9,7 @@ import (
 
 	"github.com/crashrig/crashrig/internal/batch"
 	"github.com/crashrig/crashrig/internal/image"
+	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/internal/store"
 )
@@ -47,7 +48,7 @@ func MeasureThroughput(ctx context.Context, o Options, n int) (*Throughput, erro
 	if err != nil {
 		return nil, err
 	}
-	rec := &timedRecorder{StoreRecorder: batch.StoreRecorder{DB: db, Session: sess.ID, Configs: []store.Config{batch.ConfigOf(plan, "", "")}}}
+	rec := &timedRecorder{Recorder: store.Recorder{DB: db, Session: sess.ID, Configs: []record.Config{plan.Config("", "")}}}
 	t := &Throughput{Duration: o.Duration, Runs: n, Single: Sample{Name: "single run wall"}, StoreMS: Sample{Name: "store per run"}}
 	sum, err := batch.Run(ctx, batch.Options{Jobs: 1, Variants: []batch.Booter{plan}, Policy: &batch.Repeat{Runs: n}, Recorder: rec})
 	if err != nil {
@@ -68,13 +69,13 @@ func MeasureThroughput(ctx context.Context, o Options, n int) (*Throughput, erro
 
 // timedRecorder measures what recording costs.
 type timedRecorder struct {
-	batch.StoreRecorder
+	store.Recorder
 	ms []float64
 }
 
-func (r *timedRecorder) Finished(id int64, v int, res *run.Result) error {
+func (r *timedRecorder) Finished(id int64, v int, res *record.Run) error {
 	t0 := time.Now()
-	err := r.StoreRecorder.Finished(id, v, res)
+	err := r.Recorder.Finished(id, v, res)
 	r.ms = append(r.ms, float64(time.Since(t0).Microseconds())/1000)
 	return err
 }

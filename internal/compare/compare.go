@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/crashrig/crashrig/internal/batch"
+	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/report"
 	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/internal/sequential"
@@ -31,7 +32,7 @@ import (
 type Variant struct {
 	Name   string
 	Plan   *run.Plan
-	Config store.Config
+	Config record.Config
 }
 
 // Options configure a comparison.
@@ -90,7 +91,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err := o.replay(cmp, sess, k, out); err != nil {
 		return nil, err
 	}
-	rec := &batch.StoreRecorder{DB: o.DB, Session: sess}
+	rec := &store.Recorder{DB: o.DB, Session: sess}
 	booters := make([]batch.Booter, len(o.Variants))
 	for i, v := range o.Variants {
 		rec.Configs = append(rec.Configs, v.Config)
@@ -222,7 +223,7 @@ func (p *policy) StopAfter(t batch.Ticket) (float64, bool) {
 	return p.cmp.StopAfter(sequential.Ticket{Variant: t.Variant, Seq: t.Seq})
 }
 
-func (p *policy) Observe(t batch.Ticket, r *run.Result) bool {
+func (p *policy) Observe(t batch.Ticket, r *record.Run) bool {
 	st := sequential.Ticket{Variant: t.Variant, Seq: t.Seq}
 	// A boot holds one or more iterations; the first that did not pass
 	// decides how long the reproducer was exposed.

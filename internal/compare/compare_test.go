@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crashrig/crashrig/internal/batch"
 	"github.com/crashrig/crashrig/internal/image"
+	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/internal/sequential"
 	"github.com/crashrig/crashrig/internal/store"
@@ -36,7 +36,7 @@ func kernelVariants(t *testing.T, repro image.Repro, dur time.Duration, kernels 
 		if err != nil {
 			t.Fatal(err)
 		}
-		vs = append(vs, Variant{Name: name, Plan: p, Config: batch.ConfigOf(p, name, "")})
+		vs = append(vs, Variant{Name: name, Plan: p, Config: p.Config(name, "")})
 	}
 	return vs
 }
@@ -58,7 +58,7 @@ type cancelAfter struct {
 }
 
 func (c *cancelAfter) Started(int, int, int64) {}
-func (c *cancelAfter) Finished(_, _ int, _ int64, r *run.Result) {
+func (c *cancelAfter) Finished(_, _ int, _ int64, r *record.Run) {
 	c.n--
 	if c.n == 0 {
 		c.cancel()

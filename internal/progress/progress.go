@@ -14,7 +14,7 @@ import (
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 
-	"github.com/crashrig/crashrig/internal/run"
+	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/verdict"
 )
 
@@ -92,7 +92,7 @@ func (d *Display) Started(slotIdx, variant int, id int64) {
 }
 
 // Finished implements batch.Progress.
-func (d *Display) Finished(slotIdx, variant int, id int64, r *run.Result) {
+func (d *Display) Finished(slotIdx, variant int, id int64, r *record.Run) {
 	d.done++
 	d.finished.Store(int64(d.done))
 	if r.Verdict == verdict.Crash {
@@ -112,7 +112,7 @@ func (d *Display) Finished(slotIdx, variant int, id int64, r *run.Result) {
 }
 
 // Line is the one-line account of a finished run.
-func Line(n, total int, id int64, variant string, r *run.Result) string {
+func Line(n, total int, id int64, variant string, r *record.Run) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "run %d", n)
 	if total > 0 {

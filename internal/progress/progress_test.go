@@ -9,21 +9,21 @@ import (
 
 	"github.com/creack/pty"
 
-	"github.com/crashrig/crashrig/internal/run"
+	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/verdict"
 )
 
 func TestLine(t *testing.T) {
-	crash := &run.Result{Outcome: verdict.Outcome{Verdict: verdict.Crash, Title: "WARNING in foo", TimeToCrash: 41.73}}
-	pass := &run.Result{Outcome: verdict.Outcome{Verdict: verdict.Pass}, Wall: 12.04}
-	hang := &run.Result{Outcome: verdict.Outcome{Verdict: verdict.Hang, Reason: "no heartbeat from the guest for 15s"}}
-	multi := &run.Result{Outcome: verdict.Outcome{Verdict: verdict.Crash, Title: "go: x", TimeToCrash: 1,
+	crash := &record.Run{Outcome: verdict.Outcome{Verdict: verdict.Crash, Title: "WARNING in foo", TimeToCrash: 41.73}}
+	pass := &record.Run{Outcome: verdict.Outcome{Verdict: verdict.Pass}, Wall: 12.04}
+	hang := &record.Run{Outcome: verdict.Outcome{Verdict: verdict.Hang, Reason: "no heartbeat from the guest for 15s"}}
+	multi := &record.Run{Outcome: verdict.Outcome{Verdict: verdict.Crash, Title: "go: x", TimeToCrash: 1,
 		Iterations: []verdict.Iteration{{Verdict: verdict.Pass}, {Verdict: verdict.Crash}, {Verdict: verdict.Crash}}}}
 	tests := []struct {
 		n, total int
 		id       int64
 		variant  string
-		r        *run.Result
+		r        *record.Run
 		want     string
 	}{
 		{7, 20, 31, "", crash, "run 7/20 (#31): crash after 41.7s: WARNING in foo"},
@@ -44,8 +44,8 @@ func TestPlain(t *testing.T) {
 	d := New(&b, false, 2, 2, nil)
 	d.Started(0, 0, 1)
 	d.Started(1, 0, 2)
-	d.Finished(1, 0, 2, &run.Result{Outcome: verdict.Outcome{Verdict: verdict.Pass}, Wall: 3})
-	d.Finished(0, 0, 1, &run.Result{Outcome: verdict.Outcome{Verdict: verdict.Crash, Title: "t", TimeToCrash: 2}})
+	d.Finished(1, 0, 2, &record.Run{Outcome: verdict.Outcome{Verdict: verdict.Pass}, Wall: 3})
+	d.Finished(0, 0, 1, &record.Run{Outcome: verdict.Outcome{Verdict: verdict.Crash, Title: "t", TimeToCrash: 2}})
 	d.Close()
 	want := "crashrig: run 1/2 (#2): pass (3.0s)\ncrashrig: run 2/2 (#1): crash after 2.0s: t\n"
 	if b.String() != want {
@@ -69,7 +69,7 @@ func TestTerminalShowsEveryRun(t *testing.T) {
 	for i := 1; i <= 4; i++ {
 		d.Started((i-1)%2, 0, int64(i))
 		time.Sleep(50 * time.Millisecond)
-		d.Finished((i-1)%2, 0, int64(i), &run.Result{Outcome: verdict.Outcome{Verdict: verdict.Pass}, Wall: 1})
+		d.Finished((i-1)%2, 0, int64(i), &record.Run{Outcome: verdict.Outcome{Verdict: verdict.Pass}, Wall: 1})
 	}
 	d.Close()
 	tty.Close()

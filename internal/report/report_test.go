@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/stats"
 	"github.com/crashrig/crashrig/internal/store"
 	"github.com/crashrig/crashrig/internal/verdict"
@@ -187,7 +188,7 @@ func TestJSONStable(t *testing.T) {
 }
 
 func TestFromRecords(t *testing.T) {
-	cfg := store.Config{Duration: 60}
+	cfg := record.Config{Duration: 60}
 	it := func(v verdict.Verdict, title string, ttc, ran float64) verdict.Iteration {
 		return verdict.Iteration{Verdict: v, Title: title, TimeToCrash: ttc, Ran: ran}
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/crashrig/crashrig/internal/console"
+	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/verdict"
 	"github.com/crashrig/crashrig/qemu"
 	"github.com/crashrig/crashrig/reproducer/marker"
@@ -25,7 +26,7 @@ import (
 const LogCap = 64 << 20
 
 // Run prepares and boots once.
-func Run(ctx context.Context, o Options) (*Result, error) {
+func Run(ctx context.Context, o Options) (*record.Run, error) {
 	p, err := Prepare(ctx, o)
 	if err != nil {
 		return nil, err
@@ -59,13 +60,13 @@ func (c *Control) at() float64 {
 }
 
 // Boot runs the guest once and decides the verdict.
-func (p *Plan) Boot(ctx context.Context) (*Result, error) { return p.BootControlled(ctx, nil) }
+func (p *Plan) Boot(ctx context.Context) (*record.Run, error) { return p.BootControlled(ctx, nil) }
 
 // BootControlled is Boot with a Control (nil = none).
-func (p *Plan) BootControlled(ctx context.Context, ctl *Control) (*Result, error) {
+func (p *Plan) BootControlled(ctx context.Context, ctl *Control) (*record.Run, error) {
 	o := p.Opts
 	now := time.Now()
-	res := &Result{ID: NewID(now), Start: now, Kernel: p.Kernel, Reproducer: o.Repro.Name(), ReproArgs: o.Repro.Args,
+	res := &record.Run{ID: NewID(now), Start: now, Kernel: p.Kernel, Reproducer: o.Repro.Name(), ReproArgs: o.Repro.Args,
 		Duration: o.Duration.Seconds(), SMP: o.SMP, Memory: o.Memory, Cmdline: p.Qemu.Append,
 		Initramfs: p.Initramfs, InitramfsID: p.InitramfsID, QemuVersion: p.QemuVersion, AccelNote: p.AccelNote, Env: o.Env}
 	res.Host, _ = os.Hostname()
@@ -130,7 +131,7 @@ func (p *Plan) BootControlled(ctx context.Context, ctl *Control) (*Result, error
 	for _, mk := range w.markers {
 		if mk.Name == marker.Info {
 			for _, f := range mk.Fields {
-				res.Info = append(res.Info, InfoItem{f.Key, f.Value})
+				res.Info = append(res.Info, record.InfoItem{Key: f.Key, Value: f.Value})
 			}
 		}
 	}
@@ -148,7 +149,7 @@ type watch struct {
 	markers   []verdict.Marker
 	chunks    []chunkTime // see noteChunk
 	chunkStep float64
-	times     Timeline
+	times     record.Timeline
 
 	started     bool      // a start marker arrived
 	lastSign    time.Time // last marker of any kind

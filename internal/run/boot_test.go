@@ -11,12 +11,13 @@ import (
 	"time"
 
 	"github.com/crashrig/crashrig/internal/image"
+	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/testkernel"
 	"github.com/crashrig/crashrig/internal/verdict"
 )
 
 // boot runs a built-in reproducer on the test kernel under TCG.
-func boot(t *testing.T, o Options) *Result {
+func boot(t *testing.T, o Options) *record.Run {
 	t.Helper()
 	o.Kernel = testkernel.Path(t)
 	if o.Accel == "" {
@@ -36,7 +37,7 @@ func boot(t *testing.T, o Options) *Result {
 
 // checkOffline: the stored console log alone, parsed offline as crashrig parse does,
 // gives the verdict and title the run gave live.
-func checkOffline(t *testing.T, res *Result) {
+func checkOffline(t *testing.T, res *record.Run) {
 	t.Helper()
 	data, err := os.ReadFile(res.Log)
 	if err != nil {

@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/crashrig/crashrig/internal/image"
-	"github.com/crashrig/crashrig/internal/kernel"
-	"github.com/crashrig/crashrig/internal/verdict"
 )
 
 // ErrInput marks errors in what the user gave.
@@ -44,55 +42,6 @@ type Options struct {
 	Initramfs   string        // a ready image to boot instead of building one
 	Image       image.Options // base, added files, init script (Guest and Repro are filled in by Prepare)
 	Logf        func(format string, a ...any)
-}
-
-// A Result is everything known about one run.
-type Result struct {
-	verdict.Outcome
-	ID          string       `json:"id"`
-	Start       time.Time    `json:"start"`
-	Wall        float64      `json:"wall_s"` // host seconds from qemu start to its end
-	Accel       string       `json:"accel"`  // "kvm" or "tcg,thread=multi"…
-	AccelNote   string       `json:"accel_note,omitempty"`
-	Kernel      kernel.Image `json:"kernel"`
-	Reproducer  string       `json:"reproducer"`
-	ReproArgs   []string     `json:"reproducer_args,omitempty"`
-	Duration    float64      `json:"duration_s"`
-	SMP         int          `json:"smp"`
-	Memory      int          `json:"memory_mib"`
-	Cmdline     string       `json:"cmdline"`
-	Initramfs   string       `json:"initramfs"`
-	InitramfsID string       `json:"initramfs_sha256"`
-	QemuArgv    []string     `json:"qemu_argv"`
-	QemuShell   string       `json:"qemu_command"`
-	QemuVersion string       `json:"qemu_version,omitempty"`
-	QemuExit    int          `json:"qemu_exit"`
-	QemuStderr  string       `json:"qemu_stderr,omitempty"`
-	Log         string       `json:"log"`
-	LogBytes    int64        `json:"log_bytes"`
-	LogCapped   bool         `json:"log_capped,omitempty"`
-	Info        []InfoItem   `json:"info,omitempty"` // measurements the reproducer reported
-	Host        string       `json:"host"`
-	Secondary   []string     `json:"secondary_titles,omitempty"`
-	Text        string       `json:"report,omitempty"`
-	Env         []string     `json:"env,omitempty"`
-	Timeline    Timeline     `json:"timeline"`
-}
-
-// An InfoItem is one key=value a reproducer reported with an info marker.
-type InfoItem struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
-}
-
-// Timeline holds host-clock instants of the run, in seconds since qemu
-// started (0 = did not happen).
-type Timeline struct {
-	Init       float64 `json:"init_s,omitempty"`
-	Start      float64 `json:"start_s,omitempty"`
-	CrashLine  float64 `json:"crash_line_s,omitempty"`
-	Decided    float64 `json:"decided_s,omitempty"` // when crashrig knew the verdict
-	QemuExited float64 `json:"qemu_exited_s,omitempty"`
 }
 
 // IsInput reports whether err is the user's input's fault.

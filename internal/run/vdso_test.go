@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/crashrig/crashrig/internal/image"
+	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/testkernel"
 	"github.com/crashrig/crashrig/internal/verdict"
 )
 
 // info returns a value a reproducer reported, as an integer.
-func info(t *testing.T, r *Result, key string) int {
+func info(t *testing.T, r *record.Run, key string) int {
 	t.Helper()
 	for _, in := range r.Info {
 		if in.Key == key {
@@ -92,7 +93,7 @@ func TestGo20427OnProbedKernel(t *testing.T) {
 	}
 }
 
-func bootOn(t *testing.T, kernel string, o Options) *Result {
+func bootOn(t *testing.T, kernel string, o Options) *record.Run {
 	t.Helper()
 	o.Kernel = kernel
 	o.Accel = "tcg"

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/crashrig/crashrig/internal/kernel"
+	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/internal/verdict"
 )
@@ -40,8 +41,8 @@ func tempDB(t testing.TB) (*DB, string) {
 	return openTest(t, path), path
 }
 
-func testConfig() Config {
-	return Config{
+func testConfig() record.Config {
+	return record.Config{
 		KernelSHA256: strings.Repeat("ab", 32), KernelPath: "/boot/vmlinuz-6.1.0-56-cloud-amd64",
 		KernelVersion: "6.1.0-56-cloud-amd64 (debian-kernel@lists.debian.org) #1 SMP", KernelLabel: "debian",
 		Reproducer: "go20427", ReproArgs: []string{"-goroutines", "64"}, ReproHash: strings.Repeat("cd", 32),
@@ -52,9 +53,9 @@ func testConfig() Config {
 
 // testResult is a crash in the second of three iterations, as run.Boot
 // would return it, with its console log at logPath.
-func testResult(logPath string, logBytes int64) *run.Result {
+func testResult(logPath string, logBytes int64) *record.Run {
 	start := time.Date(2026, 11, 25, 14, 2, 54, 123456789, time.UTC)
-	return &run.Result{
+	return &record.Run{
 		Outcome: verdict.Outcome{
 			Verdict: verdict.Crash, Kind: verdict.KindGo, Title: "go: fatal error: concurrent map writes in main.w",
 			Family: "go-fatal", Reason: "go crash report on the console 0.90s after the reproducer started",
@@ -73,9 +74,9 @@ func testResult(logPath string, logBytes int64) *run.Result {
 		Cmdline: "console=ttyS0 panic=-1", Initramfs: "/tmp/x.cpio.gz", InitramfsID: strings.Repeat("ef", 32),
 		QemuArgv: []string{"qemu-system-x86_64", "-m", "512"}, QemuShell: "qemu-system-x86_64 -m 512",
 		QemuVersion: "QEMU emulator version 7.2.15", QemuExit: 0, Log: logPath, LogBytes: logBytes,
-		Info: []run.InfoItem{{Key: "goroutines", Value: "64"}}, Host: "testhost", Secondary: []string{"WARNING in foo"},
+		Info: []record.InfoItem{{Key: "goroutines", Value: "64"}}, Host: "testhost", Secondary: []string{"WARNING in foo"},
 		Text: "fatal error: concurrent map writes\n", Env: []string{"GOMAXPROCS=2"},
-		Timeline: run.Timeline{Init: 1.8, Start: 1.9, CrashLine: 5.0, Decided: 8, QemuExited: 9.5},
+		Timeline: record.Timeline{Init: 1.8, Start: 1.9, CrashLine: 5.0, Decided: 8, QemuExited: 9.5},
 	}
 }
 

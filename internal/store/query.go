@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/crashrig/crashrig/internal/run"
+	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/verdict"
 )
 
@@ -18,7 +18,7 @@ import (
 type RunRecord struct {
 	ID, SessionID int64  // SessionID 0 = none
 	UID           string // random, unique across databases (for merging)
-	ResultID      string // run.Result.ID ("" until done)
+	ResultID      string // record.Run.ID ("" until done)
 	Status        string // "running", "done" or "interrupted"
 
 	Verdict     verdict.Verdict // verdict.Interrupted when the run did not finish
@@ -34,7 +34,7 @@ type RunRecord struct {
 	Host        string
 	Accel       string // as used: "kvm", "tcg,thread=multi"…
 
-	Config     Config
+	Config     record.Config
 	ConfigHash string
 	Iterations []verdict.Iteration // one statistical record each
 	LogBytes   int64               // console bytes the run produced (0 = no log stored)
@@ -201,10 +201,10 @@ func (db *DB) attachIterations(recs []RunRecord, where string, args []any) error
 	return rows.Err()
 }
 
-// Result returns the run.Result recorded by FinishRun, as it was given
+// Result returns the record.Run recorded by FinishRun, as it was given
 // (its Log names the file the log was read from, which may be gone: use
 // Log for the stored copy).
-func (db *DB) Result(runID int64) (*run.Result, error) {
+func (db *DB) Result(runID int64) (*record.Run, error) {
 	var text sql.NullString
 	err := db.sql.QueryRow(`SELECT result FROM runs WHERE id = ?`, runID).Scan(&text)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && !text.Valid {
@@ -213,7 +213,7 @@ func (db *DB) Result(runID int64) (*run.Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("result of run %d: %w", runID, err)
 	}
-	var r run.Result
+	var r record.Run
 	if err := json.Unmarshal([]byte(text.String), &r); err != nil {
 		return nil, fmt.Errorf("result of run %d: %w", runID, err)
 	}

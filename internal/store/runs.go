@@ -9,7 +9,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/crashrig/crashrig/internal/run"
+	"github.com/crashrig/crashrig/internal/record"
 )
 
 // ErrFinished is returned by FinishRun for a run already recorded: a run is
@@ -20,7 +20,7 @@ var ErrFinished = errors.New("run already finished")
 // returns its id, the number users type (crashrig log 42). The run stays
 // 'running' until FinishRun or MarkInterrupted, or until the next Open
 // after this handle's process is gone.
-func (db *DB) StartRun(sessionID int64, c Config) (int64, error) {
+func (db *DB) StartRun(sessionID int64, c record.Config) (int64, error) {
 	ctx := context.Background()
 	now := time.Now()
 	hash := c.Hash()
@@ -54,7 +54,7 @@ func (db *DB) StartRun(sessionID int64, c Config) (int64, error) {
 //
 // A missing log file is recorded as such, not an error: the verdict is
 // worth more than its evidence. Finishing a run twice is ErrFinished.
-func (db *DB) FinishRun(runID int64, r *run.Result) error {
+func (db *DB) FinishRun(runID int64, r *record.Run) error {
 	if r == nil {
 		return fmt.Errorf("finishing run %d: no result", runID)
 	}
@@ -89,7 +89,7 @@ func (db *DB) FinishRun(runID int64, r *run.Result) error {
 	return nil
 }
 
-func finishRow(ctx context.Context, tx *sql.Tx, runID int64, r *run.Result, result []byte) error {
+func finishRow(ctx context.Context, tx *sql.Tx, runID int64, r *record.Run, result []byte) error {
 	_, err := tx.ExecContext(ctx, `UPDATE runs SET status = 'done', result_id = ?, verdict = ?, kind = ?, title = ?,
 			family = ?, reason = ?, time_to_crash_s = ?, boot_s = ?, wall_s = ?, accel = ?,
 			started = coalesce(?, started), finished = ?, host = coalesce(nullif(?, ''), host), result = ?
@@ -99,7 +99,7 @@ func finishRow(ctx context.Context, tx *sql.Tx, runID int64, r *run.Result, resu
 	return err
 }
 
-func insertIterations(ctx context.Context, tx *sql.Tx, runID int64, r *run.Result) error {
+func insertIterations(ctx context.Context, tx *sql.Tx, runID int64, r *record.Run) error {
 	if len(r.Iterations) == 0 {
 		return nil
 	}

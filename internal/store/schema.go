@@ -83,7 +83,7 @@ var schemaV1 = []string{
 	`CREATE TABLE runs (
 		id              INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: users type it
 		uid             TEXT NOT NULL UNIQUE,              -- random, for merging shard databases
-		result_id       TEXT NOT NULL DEFAULT '',          -- run.Result.ID (also the log file's name)
+		result_id       TEXT NOT NULL DEFAULT '',          -- record.Run.ID (also the log file's name)
 		session_id      INTEGER REFERENCES sessions(id),
 		config_id       INTEGER NOT NULL REFERENCES configs(id),
 		kernel_path     TEXT NOT NULL DEFAULT '',
@@ -104,7 +104,7 @@ var schemaV1 = []string{
 		host            TEXT NOT NULL DEFAULT '',
 		pid             INTEGER NOT NULL DEFAULT 0,
 		owner           TEXT NOT NULL DEFAULT '',
-		result          TEXT                               -- the whole run.Result as JSON
+		result          TEXT                               -- the whole record.Run as JSON
 	)`,
 	`CREATE INDEX runs_session ON runs (session_id)`,
 	`CREATE INDEX runs_config ON runs (config_id)`,

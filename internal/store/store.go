@@ -4,8 +4,8 @@
 // run's console log (gzip-compressed, size-capped) and the sessions
 // (crashrig run, compare, batch) that grouped them.
 //
-// What goes in: a Config at StartRun and a *run.Result at FinishRun. What
-// comes out: RunRecords for the statistics and reports, the full Result as
+// What goes in: a record.Config at StartRun and a *record.Run at FinishRun. What
+// comes out: RunRecords for the statistics and reports, the full record.Run as
 // JSON, and the stored console log. Out of scope: deciding verdicts,
 // statistics, rendering, and merging shard databases (the natural keys —
 // kernel sha256, config hash, run and session uids — are kept so that a

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/verdict"
 )
 
@@ -62,60 +63,6 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if rec.End.Before(rec.Start) || len(rec.UID) != 32 {
 		t.Errorf("End %v before Start %v, or UID %q not 32 hex digits", rec.End, rec.Start, rec.UID)
-	}
-}
-
-func TestConfigHash(t *testing.T) {
-	base := testConfig()
-	// Pinned: the hash is stored and compared across databases and crashrig
-	// versions. Change it only with a migration that rewrites configs.hash.
-	const pinned = "d23797e4fbc7a1d409cd46fb4d6b95c94a42294de9aa70f1f651411b65254ce6"
-	if got := base.Hash(); got != pinned {
-		t.Errorf("Hash() = %s, want the pinned %s", got, pinned)
-	}
-	tests := []struct {
-		name string
-		edit func(*Config)
-		same bool
-	}{
-		{"kernel path", func(c *Config) { c.KernelPath = "/elsewhere" }, true},
-		{"kernel label", func(c *Config) { c.KernelLabel = "B" }, true},
-		{"kernel version", func(c *Config) { c.KernelVersion = "x" }, true},
-		{"variant", func(c *Config) { c.Variant = "B" }, true},
-		{"env order", func(c *Config) { c.Env[0], c.Env[1] = c.Env[1], c.Env[0] }, true},
-		{"kernel", func(c *Config) { c.KernelSHA256 = strings.Repeat("00", 32) }, false},
-		{"reproducer", func(c *Config) { c.Reproducer = "vdsostack" }, false},
-		{"reproducer args", func(c *Config) { c.ReproArgs = nil }, false},
-		{"reproducer hash", func(c *Config) { c.ReproHash = "" }, false},
-		{"smp", func(c *Config) { c.SMP = 4 }, false},
-		{"memory", func(c *Config) { c.Memory = 1024 }, false},
-		{"cmdline", func(c *Config) { c.Cmdline += " nokaslr" }, false},
-		{"accel", func(c *Config) { c.Accel = "tcg" }, false},
-		{"qemu version", func(c *Config) { c.QemuVersion = "8.2" }, false},
-		{"env", func(c *Config) { c.Env = c.Env[:1] }, false},
-		{"duration", func(c *Config) { c.Duration = 30 }, false},
-		{"iterations", func(c *Config) { c.Iterations = 1 }, false},
-		{"path counts without sha", func(c *Config) { c.KernelSHA256 = "" }, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := testConfig()
-			c.Env = append([]string(nil), c.Env...)
-			tt.edit(&c)
-			if same := c.Hash() == base.Hash(); same != tt.same {
-				t.Errorf("changing the %s: same hash = %v, want %v", tt.name, same, tt.same)
-			}
-		})
-	}
-	noSHA := Config{KernelPath: "/a", Reproducer: "r"}
-	other := noSHA
-	other.KernelPath = "/b"
-	if noSHA.Hash() == other.Hash() {
-		t.Error("two unhashed kernels at different paths have the same config hash")
-	}
-	empty := Config{ReproArgs: []string{}, Env: []string{}}
-	if empty.Hash() != (Config{}).Hash() {
-		t.Error("empty and nil lists hash differently")
 	}
 }
 
@@ -305,7 +252,7 @@ func TestRunsQuery(t *testing.T) {
 	a, b := testConfig(), testConfig()
 	b.KernelSHA256, b.Variant = strings.Repeat("99", 32), "B"
 	var ids []int64
-	for i, c := range []Config{a, b, a, b} {
+	for i, c := range []record.Config{a, b, a, b} {
 		id, err := db.StartRun(s1.ID, c)
 		if err != nil {
 			t.Fatal(err)
