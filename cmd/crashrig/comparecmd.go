@@ -357,24 +357,17 @@ func printComparison(w, stderr io.Writer, out *compare.Outcome, names []string, 
 	if err != nil {
 		return err
 	}
-	m, err := sessionModel(db, s)
+	m, err := report.FromSession(db, s, time.Now())
 	if err != nil {
 		return err
 	}
-	var texts, ratios []string
-	var items []report.DecisionItem
-	for _, d := range out.Decisions {
-		texts = append(texts, compare.Describe(d))
-		ratios = append(ratios, compare.RatioText(d))
-		it := compare.Item(d)
-		if d.Outcome == sequential.Undecided {
-			it.Budget = fmt.Sprintf("the budget ran out before the test decided; the same command with a larger --max-runs or --budget continues session %d", out.Session)
-			logTo(stderr)("%s vs %s: %s", d.A, d.B, it.Budget)
+	m.Decision = report.ComparisonDecision(out.Decisions,
+		fmt.Sprintf("alpha %.3g, beta %.3g, min effect ×%g", f.test.Alpha, f.test.Beta, f.test.MinRatio), out.Session)
+	for _, it := range m.Decision.Items {
+		if it.Budget != "" {
+			logTo(stderr)("%s vs %s: %s", it.A, it.B, it.Budget)
 		}
-		items = append(items, it)
 	}
-	m.Decision = &report.Decision{Text: strings.Join(texts, "; "), RatioText: strings.Join(ratios, "; "), Items: items,
-		Confidence: fmt.Sprintf("alpha %.3g, beta %.3g, min effect ×%g", f.test.Alpha, f.test.Beta, f.test.MinRatio)}
 	if out.Resumed > 0 {
 		m.Warnings = append(m.Warnings, fmt.Sprintf("continued: %d runs came from an earlier, unfinished run of the same comparison", out.Resumed))
 	}

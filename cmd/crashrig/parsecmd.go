@@ -6,34 +6,9 @@ import (
 	"io"
 	"os"
 
+	"github.com/crashrig/crashrig/internal/report"
 	"github.com/spf13/cobra"
-
-	"github.com/crashrig/crashrig/internal/console"
-	"github.com/crashrig/crashrig/internal/verdict"
 )
-
-// parseRecord is one line of `crashrig parse --json`.
-type parseRecord struct {
-	File           string   `json:"file"`
-	Crashed        bool     `json:"crashed"`
-	Kind           string   `json:"kind"`
-	Title          string   `json:"title"`
-	Family         string   `json:"family,omitempty"`
-	AltTitles      []string `json:"alt_titles,omitempty"`
-	Corrupted      bool     `json:"corrupted"`
-	CorruptReason  string   `json:"corrupted_reason,omitempty"`
-	KernelTime     *float64 `json:"kernel_time_s,omitempty"`
-	Start          int64    `json:"start"`
-	End            int64    `json:"end"`
-	Secondary      []string `json:"secondary,omitempty"`
-	Markers        int      `json:"markers"`
-	CorruptMarkers int      `json:"corrupt_markers,omitempty"`
-	Report         string   `json:"report,omitempty"`
-	// Verdict and Reason: for a console log crashrig recorded (it has guest markers),
-	// the run's verdict decided from the log alone, as the live run decided it.
-	Verdict string `json:"verdict,omitempty"`
-	Reason  string `json:"reason,omitempty"`
-}
 
 func newParseCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	var jsonOut, verbose bool
@@ -65,19 +40,13 @@ files (checked before any is parsed); 5 when reading failed on the host.`,
 					failed++
 					continue
 				}
-				rec := toRecord(name, console.Parse(data), verbose || jsonOut)
-				if out, ok := verdict.FromLog(data); ok {
-					rec.Verdict, rec.Reason = string(out.Verdict), out.Reason
-					if out.Verdict == verdict.Crash || out.Verdict == verdict.Hang {
-						rec.Crashed, rec.Kind, rec.Title, rec.Family = true, out.Kind, out.Title, out.Family
-					}
-				}
+				rec := report.ParseLog(name, data, verbose || jsonOut)
 				if jsonOut {
 					b, _ := json.Marshal(rec)
 					fmt.Fprintf(stdout, "%s\n", b)
 					continue
 				}
-				printParse(stdout, rec, verbose)
+				rec.Text(stdout, verbose)
 			}
 			if failed > 0 {
 				return &exitError{code: exitInfra, err: fmt.Errorf("%d of %d files could not be read", failed, len(args))}
@@ -95,51 +64,4 @@ func readInput(name string, stdin io.Reader) ([]byte, error) {
 		return io.ReadAll(stdin)
 	}
 	return os.ReadFile(name)
-}
-
-func toRecord(name string, r *console.Result, withText bool) parseRecord {
-	rec := parseRecord{File: name, Crashed: r.Crashed, Markers: len(r.Markers), CorruptMarkers: r.CorruptMarkers}
-	if len(r.Reports) == 0 {
-		return rec
-	}
-	p := r.Reports[0]
-	rec.Kind, rec.Title, rec.Family, rec.AltTitles = string(p.Kind), p.Title, p.Family, p.AltTitles
-	rec.Corrupted, rec.CorruptReason, rec.Start, rec.End = p.Corrupted, p.CorruptedReason, p.Start, p.End
-	if p.HasKernelTime {
-		t := p.KernelTime
-		rec.KernelTime = &t
-	}
-	for _, s := range r.Reports[1:] {
-		rec.Secondary = append(rec.Secondary, s.Title)
-	}
-	if withText {
-		rec.Report = p.Text
-	}
-	return rec
-}
-
-func printParse(w io.Writer, rec parseRecord, verbose bool) {
-	switch verdict.Verdict(rec.Verdict) {
-	case verdict.Hang:
-		fmt.Fprintf(w, "%s: hang: %s (%s)\n", rec.File, rec.Title, rec.Reason)
-		return
-	case verdict.Pass, verdict.Stopped, verdict.BootFail, verdict.InfraFail, verdict.Interrupted:
-		fmt.Fprintf(w, "%s: %s: %s (%d guest markers)\n", rec.File, rec.Verdict, rec.Reason, rec.Markers)
-		return
-	}
-	if !rec.Crashed {
-		fmt.Fprintf(w, "%s: no crash (%d guest markers)\n", rec.File, rec.Markers)
-		return
-	}
-	c := ""
-	if rec.Corrupted {
-		c = " [corrupted: " + rec.CorruptReason + "]"
-	}
-	fmt.Fprintf(w, "%s: %s crash: %s%s\n", rec.File, rec.Kind, rec.Title, c)
-	for _, s := range rec.Secondary {
-		fmt.Fprintf(w, "  then: %s\n", s)
-	}
-	if verbose && rec.Report != "" {
-		fmt.Fprintf(w, "%s\n", rec.Report)
-	}
 }

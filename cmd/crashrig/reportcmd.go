@@ -7,12 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/report"
 	"github.com/crashrig/crashrig/internal/store"
 )
@@ -45,7 +43,7 @@ changes the output; --html FILE writes the self-contained HTML page to FILE.`,
 			if err != nil {
 				return err
 			}
-			m, err := sessionModel(db, sess)
+			m, err := report.FromSession(db, sess, time.Now())
 			if err != nil {
 				return &exitError{code: exitInfra, err: err}
 			}
@@ -104,80 +102,6 @@ func pickSession(db *store.DB, args []string) (*store.Session, error) {
 		return nil, &exitError{code: exitInfra, err: err}
 	}
 	return s, nil
-}
-
-// sessionModel groups a session's runs by variant (or by configuration
-// when the session has no variants) into a report model.
-func sessionModel(db *store.DB, s *store.Session) (*report.Model, error) {
-	recs, err := db.Runs(store.Query{SessionID: s.ID})
-	if err != nil {
-		return nil, err
-	}
-	type group struct {
-		name string
-		recs []store.RunRecord
-	}
-	var groups []*group
-	byKey := map[string]*group{}
-	for _, r := range recs {
-		k := r.Config.Variant
-		if k == "" {
-			k = r.ConfigHash
-		}
-		g := byKey[k]
-		if g == nil {
-			g = &group{name: r.Config.Variant}
-			byKey[k] = g
-			groups = append(groups, g)
-		}
-		g.recs = append(g.recs, r)
-	}
-	m := &report.Model{Title: fmt.Sprintf("crashrig %s session %d — %s", s.Kind, s.ID, s.Started.Format("2006-01-02 15:04")),
-		Session: s.ID, Generated: time.Now(), Conf: 0.95}
-	text := func(id int64) string {
-		r, err := db.Result(id)
-		if err != nil {
-			return ""
-		}
-		return r.Text
-	}
-	for _, g := range groups {
-		m.Variants = append(m.Variants, report.FromRecords(g.name, describe(g.recs[0].Config), g.recs, text, 0.95))
-	}
-	if d := s.Meta["decided"]; d != "" {
-		m.Decision = &report.Decision{Text: d}
-	}
-	if s.Interrupted {
-		m.Warnings = append(m.Warnings, "the session was interrupted before it finished")
-	}
-	return m, nil
-}
-
-// describe is a configuration in one line.
-func describe(c record.Config) string {
-	parts := []string{kernelName(c)}
-	parts = append(parts, strings.TrimSpace(c.Reproducer+" "+strings.Join(c.ReproArgs, " ")))
-	if c.Duration > 0 {
-		parts = append(parts, fmt.Sprintf("-d %gs", c.Duration))
-	}
-	parts = append(parts, fmt.Sprintf("smp %d", c.SMP))
-	if len(c.Env) > 0 {
-		parts = append(parts, strings.Join(c.Env, " "))
-	}
-	if c.Iterations > 1 {
-		parts = append(parts, fmt.Sprintf("%d iterations/boot", c.Iterations))
-	}
-	return strings.Join(parts, " · ")
-}
-
-func kernelName(c record.Config) string {
-	if c.KernelLabel != "" {
-		return c.KernelLabel
-	}
-	if v, _, _ := strings.Cut(c.KernelVersion, " "); v != "" {
-		return v
-	}
-	return filepath.Base(c.KernelPath)
 }
 
 // writeFileAtomic writes through a temporary file so that a failure

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/crashrig/crashrig/internal/image"
 	"github.com/crashrig/crashrig/internal/progress"
 	"github.com/crashrig/crashrig/internal/record"
+	"github.com/crashrig/crashrig/internal/report"
 	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/internal/store"
 	"github.com/crashrig/crashrig/internal/verdict"
@@ -259,17 +259,11 @@ func bootOnce(ctx context.Context, plan *run.Plan, rec *store.Recorder, f *runFl
 		return &exitError{code: exitInfra, err: err}
 	}
 	if f.jsonOut {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(struct {
-			RunID int64 `json:"run_id"`
-			*record.Run
-		}{id, res}); err != nil {
+		if err := report.RunJSON(stdout, id, res); err != nil {
 			return err
 		}
 	} else {
-		printResult(stdout, res, f.verbose)
-		fmt.Fprintf(stdout, "%-14s %d (crashrig log %d)\n", "run", id, id)
+		report.RunText(stdout, id, res, f.verbose)
 	}
 	if code := res.Verdict.ExitCode(); code != 0 {
 		return &exitError{code: code}
@@ -295,63 +289,4 @@ func batchStatus(interrupted bool, s *batch.Summary) int {
 		}
 	}
 	return 0
-}
-
-// printResult shows one run on one screen.
-func printResult(w io.Writer, r *record.Run, verbose bool) {
-	row := func(k, format string, a ...any) { fmt.Fprintf(w, "%-14s %s\n", k, fmt.Sprintf(format, a...)) }
-	row("verdict", "%s", r.Verdict)
-	if r.Title != "" {
-		row("title", "%s", r.Title)
-	}
-	if r.Kind != "" {
-		row("kind", "%s", r.Kind)
-	}
-	if r.Corrupted {
-		row("corrupted", "yes: the report was damaged, the title may be wrong")
-	}
-	if r.Verdict == verdict.Crash {
-		row("time to crash", "%.3fs (guest clock from reproducer start; host %.3fs)", r.TimeToCrash, r.HostTTC)
-	}
-	if r.Reason != "" {
-		row("why", "%s", r.Reason)
-	}
-	if r.Hint != "" {
-		row("hint", "%s", r.Hint)
-	}
-	if len(r.Iterations) > 1 {
-		n := map[verdict.Verdict]int{}
-		for _, it := range r.Iterations {
-			n[it.Verdict]++
-		}
-		row("iterations", "%d: %d pass, %d crash, %d other", len(r.Iterations), n[verdict.Pass], n[verdict.Crash],
-			len(r.Iterations)-n[verdict.Pass]-n[verdict.Crash])
-	}
-	if r.BootHost > 0 {
-		row("boot", "%.2fs to /init (guest uptime %.2fs)", r.BootHost, r.BootGuest)
-	}
-	row("wall", "%.2fs", r.Wall)
-	accel := r.Accel
-	if r.AccelNote != "" {
-		accel += " — " + r.AccelNote
-	}
-	row("accel", "%s", accel)
-	row("kernel", "%s (%s, sha256 %.12s)", r.Kernel.Path, r.Kernel.Release, r.Kernel.SHA256)
-	if r.Kernel.Description != "" {
-		row("", "%s: %s", r.Kernel.Label, r.Kernel.Description)
-	}
-	row("reproducer", "%s", strings.TrimSpace(r.Reproducer+" "+strings.Join(r.ReproArgs, " ")))
-	for _, in := range r.Info {
-		row("  "+in.Key, "%s", in.Value)
-	}
-	if len(r.Secondary) > 0 {
-		row("also", "%s", strings.Join(r.Secondary, "; "))
-	}
-	row("log", "%s", r.Log)
-	if verbose {
-		row("qemu", "%s", r.QemuShell)
-		if r.Text != "" {
-			fmt.Fprintf(w, "\n%s", r.Text)
-		}
-	}
 }

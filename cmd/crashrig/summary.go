@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"golang.org/x/term"
 
+	"github.com/crashrig/crashrig/internal/report"
 	"github.com/crashrig/crashrig/internal/store"
 )
 
@@ -21,7 +23,7 @@ func printSummary(w io.Writer, db *store.DB, session int64, jsonOut bool) error 
 	if err != nil {
 		return err
 	}
-	m, err := sessionModel(db, s)
+	m, err := report.FromSession(db, s, time.Now())
 	if err != nil {
 		return err
 	}

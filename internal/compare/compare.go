@@ -15,13 +15,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
 	"github.com/crashrig/crashrig/internal/batch"
 	"github.com/crashrig/crashrig/internal/record"
-	"github.com/crashrig/crashrig/internal/report"
 	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/internal/sequential"
 	"github.com/crashrig/crashrig/internal/store"
@@ -269,51 +267,7 @@ func anyUndecided(ds []sequential.Decision) bool {
 func decisionText(ds []sequential.Decision) string {
 	var s []string
 	for _, d := range ds {
-		s = append(s, Describe(d))
+		s = append(s, d.Headline())
 	}
 	return strings.Join(s, "; ")
-}
-
-// RatioText is the effect line of a decision, e.g. "new/old hazard ratio 7.5 [2.9, ∞] at
-// 95%, e-value 126 (decides at 40), 96 VM-s".
-func RatioText(d sequential.Decision) string {
-	r := d.Ratio
-	s := fmt.Sprintf("%s/%s %s %s at %.0f%%", d.A, d.B, d.Effect(), r.Format(3), 100*r.Conf)
-	if math.IsNaN(r.Estimate) {
-		s = fmt.Sprintf("%s/%s %s unknown (no crash with both at risk)", d.A, d.B, d.Effect())
-	}
-	if e := d.Evidence; e != nil {
-		s += fmt.Sprintf(", e-values %.3g / %.3g (decides at %.3g)", e.MoreA, e.MoreB, e.Threshold)
-	}
-	return s + fmt.Sprintf(", %.0f VM-s", d.VMTime)
-}
-
-// Item turns a decision into the report's machine-readable form.
-func Item(d sequential.Decision) report.DecisionItem {
-	it := report.DecisionItem{A: d.A, B: d.B, Outcome: d.Outcome.Word(), Method: d.Method.String(), Effect: d.Effect(),
-		Ratio: d.Ratio, P: math.NaN(), TimeRatio: math.NaN(), Runs: d.Runs, Crashes: d.Crashes, Stopped: d.Stopped,
-		VMSeconds: d.VMTimes, PCrash: d.PCrash, MedianTTC: d.Median}
-	if e := d.Evidence; e != nil {
-		it.EMoreA, it.EMoreB, it.Threshold, it.P, it.TimeRatio = e.MoreA, e.MoreB, e.Threshold, e.P, e.TimeRatio.Estimate
-	} else if d.Fisher != nil {
-		it.P = d.Fisher.TwoSided
-	}
-	return it
-}
-
-// Describe says a decision in the variants' own names.
-func Describe(d sequential.Decision) string {
-	switch d.Outcome {
-	case sequential.MoreA:
-		return fmt.Sprintf("%s crashes more than %s", d.A, d.B)
-	case sequential.MoreB:
-		return fmt.Sprintf("%s crashes more than %s", d.B, d.A)
-	case sequential.NoDifference:
-		return fmt.Sprintf("%s and %s: no difference of ×%g or more", d.A, d.B, d.MinRatio)
-	case sequential.Undecided:
-		return fmt.Sprintf("%s vs %s: undecided within the budget", d.A, d.B)
-	case sequential.BothAlways:
-		return d.String()
-	}
-	return fmt.Sprintf("%s vs %s: not decided yet", d.A, d.B)
 }

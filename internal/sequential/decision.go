@@ -147,6 +147,24 @@ func (d Decision) String() string {
 		d.Ratio.Format(2), stats.Percent(d.Ratio.Conf), d.Crashes[0], d.Crashes[1], d.VMTime)
 }
 
+// Headline says a decision in the variants' own names, without its numbers, e.g. "new
+// crashes more than old".
+func (d Decision) Headline() string {
+	switch d.Outcome {
+	case MoreA:
+		return fmt.Sprintf("%s crashes more than %s", d.A, d.B)
+	case MoreB:
+		return fmt.Sprintf("%s crashes more than %s", d.B, d.A)
+	case NoDifference:
+		return fmt.Sprintf("%s and %s: no difference of ×%g or more", d.A, d.B, d.MinRatio)
+	case Undecided:
+		return fmt.Sprintf("%s vs %s: undecided within the budget", d.A, d.B)
+	case BothAlways:
+		return d.bothAlways()
+	}
+	return fmt.Sprintf("%s vs %s: not decided yet", d.A, d.B)
+}
+
 // bothAlways describes a BothAlways decision, e.g. "A and B both crash every run (5 and 5
 // runs); time to crash 1.1s vs 1.14s".
 func (d Decision) bothAlways() string {
