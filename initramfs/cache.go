@@ -8,6 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
+
+	"github.com/crashrig/crashrig/internal/atomicfile"
 )
 
 // layoutVersion changes whenever Write would give other bytes for the same
@@ -80,23 +83,9 @@ func (c Cache) Build(s Spec) (path, hash string, err error) {
 // WriteFile writes the image for s to path through a temporary file in the
 // same directory, so that on any error nothing is left at path.
 func WriteFile(path string, s Spec) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".initramfs-*")
-	if err != nil {
-		return fmt.Errorf("initramfs: %w", err)
+	err := atomicfile.Write(path, 0o644, func(w io.Writer) error { return Write(w, s) })
+	if err != nil && !strings.HasPrefix(err.Error(), "initramfs") {
+		err = fmt.Errorf("initramfs: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	if err := Write(tmp, s); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("initramfs: %w", err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("initramfs: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("initramfs: %w", err)
-	}
-	return nil
+	return err
 }

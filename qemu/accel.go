@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/crashrig/crashrig/internal/atomicfile"
 )
 
 // A KVMProbe asks whether KVM can really run a guest on this host.
@@ -146,8 +148,5 @@ func (p KVMProbe) remember(v KVMVerdict) {
 	}
 	b, _ := json.Marshal(v)
 	os.MkdirAll(filepath.Dir(p.CacheFile), 0o700)
-	tmp := p.CacheFile + ".tmp"
-	if os.WriteFile(tmp, b, 0o600) == nil {
-		os.Rename(tmp, p.CacheFile)
-	}
+	atomicfile.WriteBytes(p.CacheFile, 0o600, b) // a lost note only means probing again
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/crashrig/crashrig/internal/atomicfile"
 	"github.com/crashrig/crashrig/internal/compare"
 	"github.com/crashrig/crashrig/internal/progress"
 	"github.com/crashrig/crashrig/internal/report"
@@ -379,7 +380,7 @@ func printComparison(w, stderr io.Writer, out *compare.Outcome, names []string, 
 		}
 	}
 	if f.html != "" {
-		if err := writeFileAtomic(f.html, m.HTML); err != nil {
+		if err := atomicfile.Write(f.html, 0o644, m.HTML); err != nil {
 			return err
 		}
 	}

@@ -4,13 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/crashrig/crashrig/internal/atomicfile"
 	"github.com/crashrig/crashrig/internal/report"
 	"github.com/crashrig/crashrig/internal/store"
 )
@@ -48,7 +47,7 @@ changes the output; --html FILE writes the self-contained HTML page to FILE.`,
 				return &exitError{code: exitInfra, err: err}
 			}
 			if htmlOut != "" {
-				if err := writeFileAtomic(htmlOut, m.HTML); err != nil {
+				if err := atomicfile.Write(htmlOut, 0o644, m.HTML); err != nil {
 					return &exitError{code: exitInfra, err: err}
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "crashrig: wrote %s\n", htmlOut)
@@ -102,23 +101,4 @@ func pickSession(db *store.DB, args []string) (*store.Session, error) {
 		return nil, &exitError{code: exitInfra, err: err}
 	}
 	return s, nil
-}
-
-// writeFileAtomic writes through a temporary file so that a failure
-// leaves nothing at path.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".crashrig-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	os.Chmod(tmp.Name(), 0o644)
-	return os.Rename(tmp.Name(), path)
 }

@@ -27,6 +27,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+
+	"github.com/crashrig/crashrig/internal/atomicfile"
 )
 
 // Errors callers map to "the user's input": the toolchain is missing or
@@ -66,8 +69,23 @@ func Env() []string {
 	return append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GOAMD64=v1", "GOTOOLCHAIN=local")
 }
 
+// toolchains remembers each go command's answers for the life of the process:
+// a comparison prepares several variants, and each would otherwise ask again.
+var toolchains sync.Map // name as given -> Toolchain
+
 // Toolchain finds the go command and asks it for its version.
 func (b Builder) Toolchain(ctx context.Context) (Toolchain, error) {
+	if tc, ok := toolchains.Load(b.Go); ok {
+		return tc.(Toolchain), nil
+	}
+	tc, err := b.probe(ctx)
+	if err == nil {
+		toolchains.Store(b.Go, tc)
+	}
+	return tc, err
+}
+
+func (b Builder) probe(ctx context.Context) (Toolchain, error) {
 	name := b.Go
 	if name == "" {
 		name = "go"
@@ -154,22 +172,32 @@ func (b Builder) Build(ctx context.Context, pkg string) (Binary, error) {
 	if err := os.MkdirAll(b.CacheDir, 0o700); err != nil {
 		return Binary{}, fmt.Errorf("go build cache: %w", err)
 	}
-	tmp, err := os.CreateTemp(b.CacheDir, ".build-*")
-	if err != nil {
-		return Binary{}, fmt.Errorf("go build cache: %w", err)
-	}
-	tmp.Close()
-	defer os.Remove(tmp.Name())
-	args := append([]string{"build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", tmp.Name()}, pattern...)
-	cmd := exec.CommandContext(ctx, tc.Go, args...)
-	cmd.Dir, cmd.Env = dir, Env()
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return Binary{}, fmt.Errorf("%w: %s: %s build: %v\n%s", ErrPackage, pkg, tc.Version, err, bytes.TrimSpace(msg))
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
+	err = atomicfile.Produce(out, 0o700, func(tmp string) error {
+		if err := Compile(ctx, tc, dir, tmp, nil, pattern...); err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrPackage, pkg, err)
+		}
+		return nil
+	})
+	if errors.Is(err, ErrPackage) {
+		return Binary{}, err
+	} else if err != nil {
 		return Binary{}, fmt.Errorf("go build cache: %w", err)
 	}
 	return Binary{Path: out, Toolchain: tc}, nil
+}
+
+// Compile builds the packages named by pattern, in dir, into the program out
+// with the toolchain tc and the package's flags: static, linux/amd64 at the
+// baseline ISA, -trimpath, stripped, no build id (the same sources and
+// toolchain give the same bytes). env adds to Env.
+func Compile(ctx context.Context, tc Toolchain, dir, out string, env []string, pattern ...string) error {
+	args := append([]string{"build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", out}, pattern...)
+	cmd := exec.CommandContext(ctx, tc.Go, args...)
+	cmd.Dir, cmd.Env = dir, append(Env(), env...)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s build: %v\n%s", tc.Version, err, bytes.TrimSpace(msg))
+	}
+	return nil
 }
 
 // target says where to run go and what to name: the directory and "." in

@@ -16,11 +16,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 
+	"github.com/crashrig/crashrig/internal/atomicfile"
+	"github.com/crashrig/crashrig/internal/gobuild"
 	"github.com/crashrig/crashrig/reproducer"
 )
 
@@ -54,33 +55,10 @@ func buildable(p string) bool {
 		!strings.HasSuffix(p, "_test.go") && !strings.Contains(p, "testdata/")
 }
 
-func (b Builder) goCmd() string {
-	if b.Go != "" {
-		return b.Go
-	}
-	return "go"
-}
-
 func (b Builder) logf(format string, a ...any) {
 	if b.Logf != nil {
 		b.Logf(format, a...)
 	}
-}
-
-// versions remembers each toolchain's version for the life of the
-// process: a comparison prepares several variants, and each would
-// otherwise start the go command again.
-var versions sync.Map // go command -> []byte
-
-func goVersion(ctx context.Context, goCmd string) ([]byte, error) {
-	if v, ok := versions.Load(goCmd); ok {
-		return v.([]byte), nil
-	}
-	v, err := exec.CommandContext(ctx, goCmd, "env", "GOVERSION").Output()
-	if err == nil {
-		versions.Store(goCmd, v)
-	}
-	return v, err
 }
 
 // Path returns the path of a guest binary built from the current sources,
@@ -93,24 +71,24 @@ func (b Builder) Path(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("guest sources: %w", err)
 	}
-	ver, err := goVersion(ctx, b.goCmd())
+	tc, err := gobuild.Builder{Go: b.Go}.Toolchain(ctx)
 	if err != nil {
-		return "", fmt.Errorf("building the guest binary needs a Go toolchain: %s env GOVERSION: %v (install Go, or set CRASHRIG_GUEST to a prebuilt guest)", b.goCmd(), err)
+		return "", fmt.Errorf("building the guest binary: %w (or set CRASHRIG_GUEST to a prebuilt guest)", err)
 	}
-	key := sha256.Sum256([]byte(src + "\x00" + strings.TrimSpace(string(ver))))
+	key := sha256.Sum256([]byte(src + "\x00" + tc.Version))
 	out := filepath.Join(b.CacheDir, "guest-"+hex.EncodeToString(key[:])[:24])
 	if _, err := os.Stat(out); err == nil {
 		return out, nil
 	}
-	b.logf("building the guest binary with %s (once per crashrig and Go version)", strings.TrimSpace(string(ver)))
-	if err := b.build(ctx, out); err != nil {
+	b.logf("building the guest binary with %s (once per crashrig and Go version)", tc.Version)
+	if err := b.build(ctx, tc, out); err != nil {
 		return "", err
 	}
 	return out, nil
 }
 
 // build writes the sources to a scratch module and builds the guest there.
-func (b Builder) build(ctx context.Context, out string) error {
+func (b Builder) build(ctx context.Context, tc gobuild.Toolchain, out string) error {
 	dir, err := os.MkdirTemp("", "crashrig-guest-src-")
 	if err != nil {
 		return err
@@ -140,14 +118,11 @@ func (b Builder) build(ctx context.Context, out string) error {
 	if err := os.MkdirAll(b.CacheDir, 0o700); err != nil {
 		return fmt.Errorf("guest cache: %w", err)
 	}
-	tmp := out + ".tmp" + fmt.Sprint(os.Getpid())
-	cmd := exec.CommandContext(ctx, b.goCmd(), "build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", tmp, "./reproducer/guest")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GOAMD64=v1",
-		"GOWORK=off", "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local")
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("building the guest binary: %v\n%s", err, msg)
+	err = atomicfile.Produce(out, 0o700, func(tmp string) error {
+		return gobuild.Compile(ctx, tc, dir, tmp, []string{"GOWORK=off", "GOFLAGS=-mod=mod"}, "./reproducer/guest")
+	})
+	if err != nil {
+		return fmt.Errorf("building the guest binary: %w", err)
 	}
-	return os.Rename(tmp, out)
+	return nil
 }

@@ -37,6 +37,7 @@ import (
 	"github.com/u-root/uio/llog"
 
 	"github.com/crashrig/crashrig/initramfs"
+	"github.com/crashrig/crashrig/internal/atomicfile"
 	"github.com/crashrig/crashrig/internal/gobuild"
 )
 
@@ -148,27 +149,27 @@ func (b Builder) build(ctx context.Context, tc gobuild.Toolchain, out string) er
 	if err := os.MkdirAll(b.CacheDir, 0o700); err != nil {
 		return fmt.Errorf("u-root cache: %w", err)
 	}
-	part := out + ".part" + fmt.Sprint(os.Getpid())
-	defer os.Remove(part)
-	var pkgs []string
-	for _, c := range Commands {
-		pkgs = append(pkgs, Module+"/cmds/core/"+c)
-	}
-	env := golang.Default(golang.DisableCGO(), golang.WithGOOS("linux"), golang.WithGOARCH("amd64"),
-		golang.WithGOROOT(tc.GOROOT), golang.WithWorkingDir(mod))
-	var msgs bytes.Buffer
-	logger := llog.New(slog.LevelWarn, func(format string, a ...any) { fmt.Fprintf(&msgs, format+"\n", a...) })
+	return atomicfile.Produce(out, 0o600, func(part string) error {
+		var pkgs []string
+		for _, c := range Commands {
+			pkgs = append(pkgs, Module+"/cmds/core/"+c)
+		}
+		env := golang.Default(golang.DisableCGO(), golang.WithGOOS("linux"), golang.WithGOARCH("amd64"),
+			golang.WithGOROOT(tc.GOROOT), golang.WithWorkingDir(mod))
+		var msgs bytes.Buffer
+		logger := llog.New(slog.LevelWarn, func(format string, a ...any) { fmt.Fprintf(&msgs, format+"\n", a...) })
 
-	envMu.Lock()
-	restore := setenv(map[string]string{"GOAMD64": "v1", "GOTOOLCHAIN": "local", "GOWORK": "off"})
-	err = uimage.Create(logger, uimage.WithReplaceEnv(env), uimage.WithBusyboxCommands(pkgs...),
-		uimage.WithShell("gosh"), uimage.WithSkipLDD(), uimage.WithTempDir(tmp), uimage.WithCPIOOutput(part))
-	restore()
-	envMu.Unlock()
-	if err != nil {
-		return fmt.Errorf("%w: building the u-root base with %s: %v\n%s", gobuild.ErrToolchain, tc.Version, err, strings.TrimSpace(msgs.String()))
-	}
-	return os.Rename(part, out)
+		envMu.Lock()
+		restore := setenv(map[string]string{"GOAMD64": "v1", "GOTOOLCHAIN": "local", "GOWORK": "off"})
+		err = uimage.Create(logger, uimage.WithReplaceEnv(env), uimage.WithBusyboxCommands(pkgs...),
+			uimage.WithShell("gosh"), uimage.WithSkipLDD(), uimage.WithTempDir(tmp), uimage.WithCPIOOutput(part))
+		restore()
+		envMu.Unlock()
+		if err != nil {
+			return fmt.Errorf("%w: building the u-root base with %s: %v\n%s", gobuild.ErrToolchain, tc.Version, err, strings.TrimSpace(msgs.String()))
+		}
+		return nil
+	})
 }
 
 // setenv sets variables and returns a function that puts back the old
