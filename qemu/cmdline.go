@@ -27,8 +27,8 @@ type Config struct {
 	Kernel    string   // path to a bzImage
 	Initrd    string   // path to the initramfs ("" = none)
 	Append    string   // the whole kernel command line
-	SMP       int      // vCPUs (0 = 1)
-	Memory    int      // guest RAM in MiB (0 = 512)
+	SMP       int      // vCPUs (0 = DefaultSMP)
+	Memory    int      // guest RAM in MiB (0 = DefaultMemory)
 	Accel     string   // "kvm" or "tcg" ("" = "tcg")
 	CPU       string   // CPU model ("" = "host" under KVM, "max" under TCG)
 	TCGThread string   // "multi" or "single" ("" = "multi": vCPUs really run at once)
@@ -36,16 +36,24 @@ type Config struct {
 	Extra     []string // further arguments, appended verbatim
 }
 
+// The machine crashrig boots unless told otherwise: two vCPUs, because the races
+// crashrig hunts need two CPUs running at once, and 512 MiB, which every
+// built-in reproducer fits with room to spare.
+const (
+	DefaultSMP    = 2
+	DefaultMemory = 512 // MiB
+)
+
 // Defaults fills in the zero fields with their documented defaults.
 func (c Config) Defaults() Config {
 	if c.Binary == "" {
 		c.Binary = DefaultBinary
 	}
 	if c.SMP == 0 {
-		c.SMP = 1
+		c.SMP = DefaultSMP
 	}
 	if c.Memory == 0 {
-		c.Memory = 512
+		c.Memory = DefaultMemory
 	}
 	if c.Accel == "" {
 		c.Accel = "tcg"

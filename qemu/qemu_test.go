@@ -68,7 +68,7 @@ func TestArgv(t *testing.T) {
 	}{
 		{"defaults", Config{Kernel: "/k", Initrd: "/i", Append: "console=ttyS0"}, []string{
 			"qemu-system-x86_64", "-nodefaults", "-no-user-config", "-display", "none", "-monitor", "none",
-			"-net", "none", "-no-reboot", "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "1", "-m", "512M",
+			"-net", "none", "-no-reboot", "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "2", "-m", "512M",
 			"-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con", "-kernel", "/k", "-initrd", "/i",
 			"-append", "console=ttyS0"}},
 		{"kvm", Config{Kernel: "/k", Accel: "kvm", SMP: 4, Memory: 1024, Extra: []string{"-s"}}, []string{
@@ -78,7 +78,7 @@ func TestArgv(t *testing.T) {
 			"-append", "", "-s"}},
 		{"single-threaded tcg and bios", Config{Binary: "q", Kernel: "/k", TCGThread: "single", BIOS: "qboot.rom", CPU: "qemu64"}, []string{
 			"q", "-nodefaults", "-no-user-config", "-display", "none", "-monitor", "none",
-			"-net", "none", "-no-reboot", "-accel", "tcg,thread=single", "-cpu", "qemu64", "-smp", "1", "-m", "512M",
+			"-net", "none", "-no-reboot", "-accel", "tcg,thread=single", "-cpu", "qemu64", "-smp", "2", "-m", "512M",
 			"-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con", "-kernel", "/k", "-bios", "qboot.rom",
 			"-append", ""}},
 	}

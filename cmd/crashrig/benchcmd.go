@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/crashrig/crashrig/internal/bench"
+	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/internal/sequential"
 	"github.com/crashrig/crashrig/internal/xdg"
 )
@@ -68,7 +69,7 @@ starting /init to the reproducer starting, and from a crash line to the verdict.
 	c.Flags().StringVarP(&o.Kernel, "kernel", "k", "", "kernel image")
 	c.Flags().IntVarP(&o.Runs, "pairs", "n", 5, "pairs of runs")
 	c.Flags().DurationVarP(&o.Duration, "duration", "d", 5*time.Second, "reproducer run length")
-	c.Flags().IntVar(&o.SMP, "smp", 2, "vCPUs for both methods")
+	c.Flags().IntVar(&o.SMP, "smp", run.Defaults().SMP, "vCPUs for both methods")
 	c.Flags().IntVar(&throughput, "throughput", 0, "instead: measure runs per hour with -j 2 against the ideal, over N runs each way")
 	c.Flags().IntVar(&simulate, "compare-sim", 0, "instead: simulate N comparisons per scenario and print VM-seconds to a decision against fixed designs (no VM needed)")
 	c.Flags().StringVar(&o.Busybox, "busybox", "/bin/busybox", "static busybox for the seed method's image")

@@ -42,7 +42,7 @@ func (f *runFlags) register(c *cobra.Command) {
 
 // registerOn adds the run flags to fl; compare registers its own -k.
 func (f *runFlags) registerOn(fl *pflag.FlagSet, kernel bool) {
-	o := &f.opts
+	o, def := &f.opts, run.Defaults()
 	if kernel {
 		fl.StringVarP(&o.Kernel, "kernel", "k", "", "kernel image (bzImage) to boot")
 	}
@@ -52,20 +52,20 @@ func (f *runFlags) registerOn(fl *pflag.FlagSet, kernel bool) {
 	fl.StringArrayVar(&f.add, "add", nil, "HOST:GUEST file or directory to copy into the image (repeatable)")
 	fl.StringVar(&o.Image.InitScript, "init-script", "", "seed: /init is the seed story's init.sh (needs --base busybox); crashrig stops the reproducer at -d and counts that as a pass")
 	fl.DurationVarP(&o.Duration, "duration", "d", 30*time.Second, "how long each reproducer run lasts (0: until it exits)")
-	fl.IntVar(&o.Iterations, "iterations", 1, "reproducer runs per boot")
-	fl.IntVar(&o.SMP, "smp", 2, "vCPUs")
-	fl.IntVarP(&o.Memory, "memory", "m", 512, "guest memory in MiB")
-	fl.StringVar(&o.Accel, "accel", "auto", "accelerator: auto (KVM if it really works here, else TCG), kvm or tcg")
-	fl.StringVar(&o.TCGThread, "tcg-thread", "multi", "TCG threading: multi (vCPUs run at once) or single (hides races)")
+	fl.IntVar(&o.Iterations, "iterations", def.Iterations, "reproducer runs per boot")
+	fl.IntVar(&o.SMP, "smp", def.SMP, "vCPUs")
+	fl.IntVarP(&o.Memory, "memory", "m", def.Memory, "guest memory in MiB")
+	fl.StringVar(&o.Accel, "accel", def.Accel, "accelerator: auto (KVM if it really works here, else TCG), kvm or tcg")
+	fl.StringVar(&o.TCGThread, "tcg-thread", def.TCGThread, "TCG threading: multi (vCPUs run at once) or single (hides races)")
 	fl.StringVar(&o.Append, "append", "", "words added to the kernel command line")
 	fl.StringVar(&o.Cmdline, "cmdline", "", "replace crashrig's default kernel command line ("+run.DefaultCmdline+")")
 	fl.StringArrayVar(&f.qemuArgs, "qemu-arg", nil, "extra qemu argument (repeatable)")
 	fl.StringVar(&o.QemuBinary, "qemu", "", "qemu binary (default qemu-system-x86_64 from PATH)")
 	fl.StringVar(&o.BIOS, "bios", "", "firmware: a file, or \"default\" for qemu's own (default: qboot when installed, it boots faster)")
 	fl.StringArrayVar(&f.env, "env", nil, "K=V for the reproducer's environment (repeatable), e.g. GOMAXPROCS=1")
-	fl.DurationVar(&o.Grace, "grace", 3*time.Second, "after a crash line, wait this long at most for the rest of the report")
-	fl.DurationVar(&o.HangTimeout, "hang-timeout", 15*time.Second, "no heartbeat from the guest for this long is a hang")
-	fl.DurationVar(&o.BootTimeout, "boot-timeout", 60*time.Second, "the reproducer must start within this long")
+	fl.DurationVar(&o.Grace, "grace", def.Grace, "after a crash line, wait this long at most for the rest of the report")
+	fl.DurationVar(&o.HangTimeout, "hang-timeout", def.HangTimeout, "no heartbeat from the guest for this long is a hang")
+	fl.DurationVar(&o.BootTimeout, "boot-timeout", def.BootTimeout, "the reproducer must start within this long")
 	fl.StringVar(&o.LogDir, "log-dir", "", "where console logs go (default $XDG_STATE_HOME/crashrig/logs)")
 	fl.StringVar(&o.Initramfs, "initramfs", "", "boot this initramfs instead of building one (it must carry crashrig's /init)")
 	fl.StringVar(&f.db, "db", "", "results database (default $XDG_STATE_HOME/crashrig/crashrig.db)")

@@ -31,7 +31,7 @@ type Options struct {
 	Kernel   string
 	Runs     int           // pairs of runs (0 = 5)
 	Duration time.Duration // the reproducer's run length (0 = 5s)
-	SMP      int           // vCPUs for both methods (0 = 2)
+	SMP      int           // vCPUs for both methods (0 = run.Defaults().SMP)
 	Busybox  string        // static busybox ("" = /bin/busybox)
 	CacheDir string
 	LogDir   string
@@ -78,7 +78,7 @@ func (o Options) withDefaults() Options {
 		o.Duration = 5 * time.Second
 	}
 	if o.SMP == 0 {
-		o.SMP = 2
+		o.SMP = run.Defaults().SMP
 	}
 	if o.Busybox == "" {
 		o.Busybox = "/bin/busybox"

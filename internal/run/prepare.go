@@ -43,26 +43,22 @@ type Plan struct {
 }
 
 func (o Options) withDefaults() Options {
-	if o.Iterations == 0 {
-		o.Iterations = 1
+	d := Defaults()
+	for _, f := range []struct{ v, def *int }{{&o.Iterations, &d.Iterations}, {&o.SMP, &d.SMP}, {&o.Memory, &d.Memory}} {
+		if *f.v == 0 {
+			*f.v = *f.def
+		}
 	}
-	if o.SMP == 0 {
-		o.SMP = 2
-	}
-	if o.Memory == 0 {
-		o.Memory = 512
+	for _, f := range []struct{ v, def *time.Duration }{{&o.Grace, &d.Grace}, {&o.HangTimeout, &d.HangTimeout}, {&o.BootTimeout, &d.BootTimeout}} {
+		if *f.v == 0 {
+			*f.v = *f.def
+		}
 	}
 	if o.Accel == "" {
-		o.Accel = "auto"
+		o.Accel = d.Accel
 	}
-	if o.Grace == 0 {
-		o.Grace = 3 * time.Second
-	}
-	if o.HangTimeout == 0 {
-		o.HangTimeout = 15 * time.Second
-	}
-	if o.BootTimeout == 0 {
-		o.BootTimeout = 60 * time.Second
+	if o.TCGThread == "" {
+		o.TCGThread = d.TCGThread
 	}
 	if o.CacheDir == "" {
 		o.CacheDir = xdg.CacheDir()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/crashrig/crashrig/internal/image"
+	"github.com/crashrig/crashrig/qemu"
 )
 
 // ErrInput marks errors in what the user gave.
@@ -24,8 +25,8 @@ type Options struct {
 	Repro       image.Repro   // what to run in the guest
 	Duration    time.Duration // each iteration's length (0 = until the reproducer exits)
 	Iterations  int           // reproducer runs in this boot (0 = 1)
-	SMP         int           // vCPUs (0 = 2: races need two)
-	Memory      int           // MiB (0 = 512)
+	SMP         int           // vCPUs (0 = qemu.DefaultSMP: races need two)
+	Memory      int           // MiB (0 = qemu.DefaultMemory)
 	Accel       string        // "auto", "kvm" or "tcg" ("" = auto)
 	TCGThread   string        // "multi" or "single" ("" = multi)
 	Append      string        // words added to the default kernel command line
@@ -35,13 +36,29 @@ type Options struct {
 	BIOS        string        // firmware: "" = qboot when installed (faster), "default" = qemu's own, or a file
 	Env         []string      // K=V for the reproducer
 	Grace       time.Duration // wait for the rest of a crash report (0 = 3s)
-	HangTimeout time.Duration // no heartbeat for this long is a hang (0 = 20s)
+	HangTimeout time.Duration // no heartbeat for this long is a hang (0 = 15s)
 	BootTimeout time.Duration // the reproducer must start within this (0 = 60s)
 	LogDir      string        // where console logs go ("" = StateDir/logs)
 	CacheDir    string        // guest binaries, images, probes ("" = XDG cache)
 	Initramfs   string        // a ready image to boot instead of building one
 	Image       image.Options // base, added files, init script (Guest and Repro are filled in by Prepare)
 	Logf        func(format string, a ...any)
+}
+
+// Defaults returns what each zero field of Options means, for the fields that
+// have a default: the one place run defaults are set (the CLI shows these as
+// its flags' defaults). Duration has none: 0 means until the reproducer exits.
+func Defaults() Options {
+	return Options{
+		Iterations:  1,
+		SMP:         qemu.DefaultSMP,
+		Memory:      qemu.DefaultMemory,
+		Accel:       "auto",
+		TCGThread:   "multi",
+		Grace:       3 * time.Second,
+		HangTimeout: 15 * time.Second,
+		BootTimeout: 60 * time.Second,
+	}
 }
 
 // IsInput reports whether err is the user's input's fault.
