@@ -13,6 +13,7 @@ import (
 	"github.com/crashrig/crashrig/internal/image"
 	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/internal/shell"
+	"github.com/crashrig/crashrig/reproducer/marker"
 )
 
 // runOnlyFlags mean nothing to an interactive session.
@@ -76,7 +77,7 @@ func shellCmd(ctx context.Context, o run.Options, stdin io.Reader, stdout, stder
 			cols, rows = w, h
 		}
 	}
-	o.Append = strings.TrimSpace(fmt.Sprintf("%s crashrig.tty=%dx%d", o.Append, cols, rows))
+	o.Append = strings.TrimSpace(o.Append + " " + marker.TTYWord(cols, rows))
 	o.Duration = 0
 	if t := os.Getenv("TERM"); t != "" {
 		o.Env = append([]string{"TERM=" + t}, o.Env...)

@@ -180,14 +180,8 @@ func (o Options) kernelCmdline() (string, error) {
 			o.logf("warning: %q hides kernel WARNINGs or oopses from the console; crashes may go unseen", w)
 		}
 	}
-	orders := []string{"crashrig.run=" + marker.Escape(o.Repro.GuestPath())}
-	if len(o.Repro.Args) > 0 {
-		orders = append(orders, "crashrig.args="+marker.Escape(strings.Join(o.Repro.Args, "\x00")))
-	}
-	if len(o.Env) > 0 {
-		orders = append(orders, "crashrig.env="+marker.Escape(strings.Join(o.Env, "\x00")))
-	}
-	orders = append(orders, fmt.Sprintf("crashrig.d=%g", o.Duration.Seconds()), fmt.Sprintf("crashrig.it=%d", o.Iterations))
+	orders := marker.Orders{Run: o.Repro.GuestPath(), Args: o.Repro.Args, Env: o.Env, Duration: o.Duration,
+		Iterations: o.Iterations}.Words()
 	line := all + " " + strings.Join(orders, " ")
 	// x86's COMMAND_LINE_SIZE.
 	if len(line) > 2047 {

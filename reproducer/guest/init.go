@@ -14,16 +14,7 @@ import (
 
 // orders are what the host asks of this boot, from crashrig.* words on the
 // kernel command line.
-type orders struct {
-	run        string        // built-in name or absolute path
-	args       []string      // reproducer arguments
-	env        []string      // extra K=V for the reproducer
-	duration   time.Duration // end each iteration after this long (0: no limit)
-	iterations int           // times to run the reproducer in this boot
-	beat       time.Duration // heartbeat period
-	restart    bool          // end with a restart instead of a power-off
-	tty        string        // interactive: a shell on the console, "COLSxROWS" or "1"
-}
+type orders = marker.Orders
 
 func initMain() {
 	up := uptime()
@@ -34,15 +25,15 @@ func initMain() {
 	case err != nil:
 		fmt.Printf("crashrig init: %v\n", err)
 		say(marker.Exit, "it", "0", "how", "error", "msg", err.Error())
-	case o.tty != "":
+	case o.TTY != "":
 		interactive(o)
 	default:
-		for it := 0; it < o.iterations; it++ {
+		for it := 0; it < o.Iterations; it++ {
 			runOnce(o, it)
 		}
 	}
 	say(marker.Off, "up", secs(uptime()))
-	powerOff(o.restart)
+	powerOff(o.Restart)
 }
 
 // say prints one marker line in a single write.
@@ -53,70 +44,25 @@ func say(ev string, kv ...string) {
 func secs(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 6, 64) }
 
 func readOrders() (orders, error) {
-	o := orders{iterations: 1, beat: time.Second}
 	b, err := os.ReadFile("/proc/cmdline")
 	if err != nil {
-		return o, err
+		return orders{Iterations: 1, Beat: time.Second}, err
 	}
-	for _, w := range strings.Fields(string(b)) {
-		k, v, ok := strings.Cut(w, "=")
-		if !ok || !strings.HasPrefix(k, "crashrig.") {
-			continue
-		}
-		if v, err = marker.Unescape(v); err != nil {
-			return o, fmt.Errorf("kernel command line word %q: %v", w, err)
-		}
-		if err := o.set(strings.TrimPrefix(k, "crashrig."), v); err != nil {
-			return o, fmt.Errorf("kernel command line word %q: %v", w, err)
-		}
-	}
-	if o.run == "" {
-		return o, fmt.Errorf("no crashrig.run= on the kernel command line")
-	}
-	return o, nil
-}
-
-func (o *orders) set(k, v string) error {
-	var err error
-	switch k {
-	case "run":
-		o.run = v
-	case "args":
-		o.args = strings.Split(v, "\x00")
-	case "env":
-		o.env = strings.Split(v, "\x00")
-	case "d":
-		var f float64
-		f, err = strconv.ParseFloat(v, 64)
-		o.duration = time.Duration(f * float64(time.Second))
-	case "it":
-		o.iterations, err = strconv.Atoi(v)
-	case "hb":
-		var f float64
-		f, err = strconv.ParseFloat(v, 64)
-		if f > 0 {
-			o.beat = time.Duration(f * float64(time.Second))
-		}
-	case "off":
-		o.restart = v == "restart"
-	case "tty":
-		o.tty = v
-	}
-	return err
+	return marker.ParseOrders(string(b))
 }
 
 // runOnce runs the reproducer once and reports how it ended.
 func runOnce(o orders, it int) {
-	cmd := command(o.run, o.args)
+	cmd := command(o.Run, o.Args)
 	cmd.Env = append([]string{"PATH=/bin:/sbin", "HOME=/", "TERM=linux",
-		"CRASHRIG_ITERATION=" + strconv.Itoa(it)}, o.env...)
+		"CRASHRIG_ITERATION=" + strconv.Itoa(it)}, o.Env...)
 	cmd.Dir = "/"
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stdout
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	itS := strconv.Itoa(it)
 
 	start := uptime()
-	say(marker.Start, "it", itS, "up", secs(start), "repro", o.run)
+	say(marker.Start, "it", itS, "up", secs(start), "repro", o.Run)
 	if cmd.Err != nil {
 		say(marker.Exit, "it", itS, "up", secs(uptime()), "el", "0", "how", "error", "msg", cmd.Err.Error())
 		return
@@ -127,11 +73,11 @@ func runOnce(o orders, it int) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	beat := time.NewTicker(o.beat)
+	beat := time.NewTicker(o.Beat)
 	defer beat.Stop()
 	var limit <-chan time.Time
-	if o.duration > 0 {
-		limit = time.After(o.duration)
+	if o.Duration > 0 {
+		limit = time.After(o.Duration)
 	}
 	for {
 		select {

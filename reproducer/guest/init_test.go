@@ -55,11 +55,11 @@ func TestTTYHelpers(t *testing.T) {
 			t.Errorf("parseSize(%q) = %d, %d, %v", s, c, r, ok)
 		}
 	}
-	got := reproLine(orders{run: "/repro/x", args: []string{"-n", "8", "a b", "it's"}})
+	got := reproLine(orders{Run: "/repro/x", Args: []string{"-n", "8", "a b", "it's"}})
 	if want := `/repro/x -n 8 'a b' 'it'\''s'`; got != want {
 		t.Errorf("reproLine = %s, want %s", got, want)
 	}
-	if got := reproLine(orders{run: "selftest"}); !strings.HasPrefix(got, "/bin/selftest") {
+	if got := reproLine(orders{Run: "selftest"}); !strings.HasPrefix(got, "/bin/selftest") {
 		t.Errorf("reproLine(builtin) = %s", got)
 	}
 }
@@ -69,12 +69,12 @@ func TestWrapper(t *testing.T) {
 	script := filepath.Join(dir, "s.sh")
 	os.WriteFile(script, []byte(`echo "$#:$1:$2:$3"`+"\n"), 0o755)
 	w := filepath.Join(dir, "repro")
-	os.WriteFile(w, []byte(wrapper(orders{run: script, args: []string{"a", "b c"}})), 0o755)
+	os.WriteFile(w, []byte(wrapper(orders{Run: script, Args: []string{"a", "b c"}})), 0o755)
 	out, err := exec.Command(w, "extra").Output()
 	if err != nil || string(out) != "3:a:b c:extra\n" {
 		t.Errorf("wrapper for a script printed %q (%v)", out, err)
 	}
-	if got := wrapper(orders{run: "selftest", args: []string{"-mode", "pass"}}); got != "#!/bin/sh\nexec /bin/selftest -mode pass \"$@\"\n" {
+	if got := wrapper(orders{Run: "selftest", Args: []string{"-mode", "pass"}}); got != "#!/bin/sh\nexec /bin/selftest -mode pass \"$@\"\n" {
 		t.Errorf("wrapper for a built-in = %q", got)
 	}
 }

@@ -25,7 +25,7 @@ func interactive(o orders) {
 		}
 	}
 	defer tty.Close()
-	if cols, rows, ok := parseSize(o.tty); ok {
+	if cols, rows, ok := parseSize(o.TTY); ok {
 		ws := struct{ rows, cols, x, y uint16 }{uint16(rows), uint16(cols), 0, 0}
 		syscall.Syscall(syscall.SYS_IOCTL, tty.Fd(), syscall.TIOCSWINSZ, uintptr(unsafe.Pointer(&ws)))
 	}
@@ -41,7 +41,7 @@ func interactive(o orders) {
 	}
 	fmt.Fprintf(tty, "crashrig shell: `repro` runs the reproducer: %s (also in $REPRO); exit the shell to power off\n", repro)
 	cmd := exec.Command("/bin/sh")
-	cmd.Env = append([]string{"PATH=/bin:/sbin:/repro", "HOME=/root", "TERM=linux", "REPRO=" + repro}, o.env...)
+	cmd.Env = append([]string{"PATH=/bin:/sbin:/repro", "HOME=/root", "TERM=linux", "REPRO=" + repro}, o.Env...)
 	cmd.Dir = "/"
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
@@ -64,11 +64,11 @@ func parseSize(s string) (cols, rows int, ok bool) {
 
 // reproLine is the reproducer's command line as a shell reads it.
 func reproLine(o orders) string {
-	words := []string{o.run}
-	if !strings.HasPrefix(o.run, "/") {
-		words[0] = "/bin/" + o.run
+	words := []string{o.Run}
+	if !strings.HasPrefix(o.Run, "/") {
+		words[0] = "/bin/" + o.Run
 	}
-	for _, a := range o.args {
+	for _, a := range o.Args {
 		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`*?[]{}()<>|&;#~") {
 			a = shQuote(a)
 		}
@@ -81,13 +81,13 @@ func reproLine(o orders) string {
 // extra arguments after the ordered ones. A script is sourced after `set
 // --`, since u-root's gosh gives scripts no arguments.
 func wrapper(o orders) string {
-	cmd := command(o.run, o.args)
+	cmd := command(o.Run, o.Args)
 	if cmd.Path != "/bin/sh" {
 		return "#!/bin/sh\nexec " + reproLine(o) + " \"$@\"\n"
 	}
 	set := "set --"
-	for _, a := range o.args {
+	for _, a := range o.Args {
 		set += " " + shQuote(a)
 	}
-	return "#!/bin/sh\n" + set + " \"$@\"\n. " + shQuote(o.run) + "\n"
+	return "#!/bin/sh\n" + set + " \"$@\"\n. " + shQuote(o.Run) + "\n"
 }

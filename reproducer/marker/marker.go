@@ -1,6 +1,8 @@
-// Package marker defines the guest protocol: the one-line, checksummed
-// messages that the guest /init and reproducers print on the serial console
-// so that the host can follow a run.
+// Package marker defines the guest protocol, both ways: the orders the host
+// gives the guest /init as crashrig.* words on the kernel command line (Orders,
+// in orders.go), and the one-line, checksummed messages that the guest /init
+// and reproducers print on the serial console so that the host can follow a
+// run (below).
 //
 // A marker is a single line:
 //
