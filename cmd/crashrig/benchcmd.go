@@ -37,7 +37,7 @@ starting /init to the reproducer starting, and from a crash line to the verdict.
 				return usageErr("--smp %d: want 1 to %d vCPUs", o.SMP, maxSMP)
 			}
 			if simulate > 0 {
-				tab, err := sequential.Bench(sequential.Config{}, simulate, 1)
+				tab, err := sequential.CompareDesigns(sequential.Config{}, simulate, 1)
 				if err != nil {
 					return &exitError{code: exitInfra, err: err}
 				}

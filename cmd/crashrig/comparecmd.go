@@ -353,7 +353,7 @@ func splitWords(s string) ([]string, error) {
 }
 
 // printComparison prints the decisions above the side-by-side report.
-func printComparison(w, stderr io.Writer, out *compare.Outcome, names []string, f *compareFlags, db *store.DB) error {
+func printComparison(w, stderr io.Writer, out *compare.Conclusion, names []string, f *compareFlags, db *store.DB) error {
 	s, err := db.Session(out.Session)
 	if err != nil {
 		return err

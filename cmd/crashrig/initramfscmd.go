@@ -10,11 +10,12 @@ import (
 	"github.com/crashrig/crashrig/initramfs"
 	"github.com/crashrig/crashrig/internal/guestbin"
 	"github.com/crashrig/crashrig/internal/image"
+	"github.com/crashrig/crashrig/internal/repro"
 	"github.com/crashrig/crashrig/internal/xdg"
 )
 
 func newInitramfsCmd(stdout, stderr io.Writer) *cobra.Command {
-	var out, repro, codec string
+	var out, reproArg, codec string
 	var adds []string
 	var im image.Options
 	c := &cobra.Command{
@@ -30,7 +31,7 @@ func newInitramfsCmd(stdout, stderr io.Writer) *cobra.Command {
 			if err := checkOutput("-o", out); err != nil {
 				return err
 			}
-			r, err := image.ResolveRepro(repro, args)
+			r, err := repro.Resolve(reproArg, args)
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
@@ -72,7 +73,7 @@ func newInitramfsCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	fl := c.Flags()
 	fl.StringVarP(&out, "output", "o", "", "file to write")
-	fl.StringVarP(&repro, "repro", "r", "go20427", "reproducer: a built-in name, a static x86-64 program, a Go main package or a shell script")
+	fl.StringVarP(&reproArg, "repro", "r", "go20427", "reproducer: a built-in name, a static x86-64 program, a Go main package or a shell script")
 	fl.StringVar(&codec, "compression", "gzip", "gzip or none")
 	fl.StringVar(&im.Base, "base", image.BaseMinimal, "minimal, busybox or u-root")
 	fl.StringVar(&im.Go, "go", "", "go command that builds a Go package reproducer and the u-root base")

@@ -15,6 +15,7 @@ import (
 	"github.com/crashrig/crashrig/internal/progress"
 	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/report"
+	"github.com/crashrig/crashrig/internal/repro"
 	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/internal/store"
 	"github.com/crashrig/crashrig/internal/verdict"
@@ -125,7 +126,7 @@ func (f *runFlags) options(args []string, stderr io.Writer) (run.Options, error)
 	}
 	o.Env = f.env
 	o.QemuArgs = f.qemuArgs
-	repro, err := image.ResolveRepro(f.repro, args)
+	repro, err := repro.Resolve(f.repro, args)
 	if err != nil {
 		return o, &exitError{code: exitUsage, err: err}
 	}
@@ -273,7 +274,7 @@ func bootOnce(ctx context.Context, plan *run.Plan, rec *store.Recorder, f *runFl
 
 // batchStatus is the exit status of a batch: interrupted, else the
 // gravest verdict seen (crash, then hang, boot-fail, infra-fail).
-func batchStatus(interrupted bool, s *batch.Summary) int {
+func batchStatus(interrupted bool, s *batch.Tally) int {
 	if interrupted {
 		return verdict.Interrupted.ExitCode()
 	}

@@ -79,8 +79,8 @@ type Options struct {
 	Now      func() time.Time
 }
 
-// A Summary is what a batch did.
-type Summary struct {
+// A Tally is what a batch did.
+type Tally struct {
 	Results     [][]*record.Run // per variant, in finishing order (interrupted runs included)
 	Interrupted int
 	Spent       time.Duration // VM-time
@@ -102,7 +102,7 @@ type done struct {
 }
 
 // Run performs the batch.
-func Run(ctx context.Context, o Options) (*Summary, error) {
+func Run(ctx context.Context, o Options) (*Tally, error) {
 	if o.Jobs < 1 {
 		o.Jobs = 1
 	}
@@ -111,7 +111,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	sum := &Summary{Results: make([][]*record.Run, len(o.Variants))}
+	sum := &Tally{Results: make([][]*record.Run, len(o.Variants))}
 	results := make(chan done)
 	inFlight := make([]int, len(o.Variants))
 	started := make(map[int]time.Time) // slot -> start
@@ -238,7 +238,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	return sum, nil
 }
 
-func countAll(s *Summary) int {
+func countAll(s *Tally) int {
 	n := 0
 	for _, r := range s.Results {
 		n += len(r)

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crashrig/crashrig/internal/image"
 	"github.com/crashrig/crashrig/internal/record"
+	"github.com/crashrig/crashrig/internal/repro"
 	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/internal/stats"
 	"github.com/crashrig/crashrig/internal/store"
@@ -21,7 +21,7 @@ import (
 func TestRealRepeat(t *testing.T) {
 	const p, boots, its = 0.4, 3, 10
 	plan, err := run.Prepare(context.Background(), run.Options{Kernel: testkernel.Path(t), Accel: "tcg", SMP: 1,
-		Repro:    image.Repro{Builtin: "selftest", Args: []string{"-mode", "panic", "-p", "0.4", "-after", "200ms"}},
+		Repro:    repro.Program{Builtin: "selftest", Args: []string{"-mode", "panic", "-p", "0.4", "-after", "200ms"}},
 		Duration: time.Second, Iterations: its, LogDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)

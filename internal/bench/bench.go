@@ -22,6 +22,7 @@ import (
 	"github.com/crashrig/crashrig/initramfs"
 	"github.com/crashrig/crashrig/internal/guestbin"
 	"github.com/crashrig/crashrig/internal/image"
+	"github.com/crashrig/crashrig/internal/repro"
 	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/qemu"
 )
@@ -95,13 +96,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	ropts := run.Options{Kernel: o.Kernel, Repro: image.Repro{Builtin: "go20427"}, Duration: o.Duration, SMP: o.SMP,
+	ropts := run.Options{Kernel: o.Kernel, Repro: repro.Program{Builtin: "go20427"}, Duration: o.Duration, SMP: o.SMP,
 		Accel: "tcg", CacheDir: o.CacheDir, LogDir: o.LogDir}
 	plan, err := run.Prepare(ctx, ropts)
 	if err != nil {
 		return nil, err
 	}
-	ropts.Repro = image.Repro{Builtin: "selftest", Args: []string{"-mode", "panic", "-after", "1s"}}
+	ropts.Repro = repro.Program{Builtin: "selftest", Args: []string{"-mode", "panic", "-after", "1s"}}
 	crashPlan, err := run.Prepare(ctx, ropts)
 	if err != nil {
 		return nil, err

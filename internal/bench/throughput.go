@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/crashrig/crashrig/internal/batch"
-	"github.com/crashrig/crashrig/internal/image"
 	"github.com/crashrig/crashrig/internal/record"
+	"github.com/crashrig/crashrig/internal/repro"
 	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/internal/store"
 )
@@ -34,7 +34,7 @@ func (t Throughput) Ideal() float64 { return 2 * 3600 / t.Single.Median() }
 // two at a time, all recorded in a scratch database.
 func MeasureThroughput(ctx context.Context, o Options, n int) (*Throughput, error) {
 	o = o.withDefaults()
-	plan, err := run.Prepare(ctx, run.Options{Kernel: o.Kernel, Repro: image.Repro{Builtin: "go20427"}, Duration: o.Duration,
+	plan, err := run.Prepare(ctx, run.Options{Kernel: o.Kernel, Repro: repro.Program{Builtin: "go20427"}, Duration: o.Duration,
 		SMP: 1, Accel: "tcg", CacheDir: o.CacheDir, LogDir: o.LogDir})
 	if err != nil {
 		return nil, err

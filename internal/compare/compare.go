@@ -45,13 +45,13 @@ type Options struct {
 	Logf     func(format string, a ...any)
 }
 
-// An Outcome is what a comparison found.
-type Outcome struct {
+// A Conclusion is what a comparison found: its session, its decisions and the runs it made.
+type Conclusion struct {
 	Session   int64
 	Resumed   int   // runs taken over from an interrupted session of the same comparison
 	Reused    []int // runs per variant that came from earlier sessions
 	Decisions []sequential.Decision
-	Summary   *batch.Summary
+	Summary   *batch.Tally
 }
 
 // key identifies a comparison: the same variants and the same test.
@@ -66,7 +66,7 @@ func key(o Options) string {
 }
 
 // Run performs the comparison.
-func Run(ctx context.Context, o Options) (*Outcome, error) {
+func Run(ctx context.Context, o Options) (*Conclusion, error) {
 	names := make([]string, len(o.Variants))
 	for i, v := range o.Variants {
 		names[i] = v.Name
@@ -80,7 +80,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		return nil, fmt.Errorf("%w: %v", run.ErrInput, err)
 	}
 	k := key(o)
-	out := &Outcome{Reused: make([]int, len(o.Variants))}
+	out := &Conclusion{Reused: make([]int, len(o.Variants))}
 	sess, err := o.session(k)
 	if err != nil {
 		return nil, err
@@ -140,7 +140,7 @@ func variantNames(o Options) []string {
 // replay feeds the comparison what is known already: this session's
 // finished runs (a resumed comparison) and, with Reuse, runs of the same
 // configurations from other sessions.
-func (o Options) replay(cmp *sequential.Comparison, sess int64, k string, out *Outcome) error {
+func (o Options) replay(cmp *sequential.Comparison, sess int64, k string, out *Conclusion) error {
 	for i, v := range o.Variants {
 		recs, err := o.DB.Runs(store.Query{ConfigHash: v.Config.Hash()})
 		if err != nil {
@@ -171,8 +171,8 @@ func (o Options) replay(cmp *sequential.Comparison, sess int64, k string, out *O
 
 // results turns one stored run into the test's results: one per iteration
 // that ended in a pass, a crash or a hang.
-func results(variant int, r store.RunRecord) []sequential.Result {
-	var out []sequential.Result
+func results(variant int, r store.RunRecord) []sequential.Observation {
+	var out []sequential.Observation
 	for _, it := range r.Iterations {
 		res, ok := toResult(variant, it.Verdict, it.Title, it.TimeToCrash, it.Ran, 0)
 		if ok {
@@ -185,8 +185,8 @@ func results(variant int, r store.RunRecord) []sequential.Result {
 	return out
 }
 
-func toResult(variant int, v verdict.Verdict, title string, ttc, ran, wall float64) (sequential.Result, bool) {
-	res := sequential.Result{Ticket: sequential.Ticket{Variant: variant}, VMTime: wall}
+func toResult(variant int, v verdict.Verdict, title string, ttc, ran, wall float64) (sequential.Observation, bool) {
+	res := sequential.Observation{Ticket: sequential.Ticket{Variant: variant}, VMTime: wall}
 	switch v {
 	case verdict.Crash:
 		res.Crashed, res.Exposure, res.Title = true, ttc, title

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crashrig/crashrig/internal/image"
 	"github.com/crashrig/crashrig/internal/record"
+	"github.com/crashrig/crashrig/internal/repro"
 	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/internal/sequential"
 	"github.com/crashrig/crashrig/internal/store"
@@ -16,7 +16,7 @@ import (
 )
 
 // variants prepares one real variant per vCPU count, all running repro.
-func variants(t *testing.T, repro image.Repro, dur time.Duration, smps map[string]int, order []string) []Variant {
+func variants(t *testing.T, repro repro.Program, dur time.Duration, smps map[string]int, order []string) []Variant {
 	t.Helper()
 	k := testkernel.Path(t)
 	kernels := map[string]string{}
@@ -27,7 +27,7 @@ func variants(t *testing.T, repro image.Repro, dur time.Duration, smps map[strin
 }
 
 // kernelVariants prepares one real variant per name, with its kernel and vCPU count (0 = 2).
-func kernelVariants(t *testing.T, repro image.Repro, dur time.Duration, kernels map[string]string, smps map[string]int, order []string) []Variant {
+func kernelVariants(t *testing.T, repro repro.Program, dur time.Duration, kernels map[string]string, smps map[string]int, order []string) []Variant {
 	t.Helper()
 	var vs []Variant
 	for _, name := range order {
@@ -70,7 +70,7 @@ func (c *cancelAfter) Close() {}
 // a crash in every run of one variant against none of the other. The
 // comparison must say so within 16 runs, and survive an interruption.
 func TestRealDifference(t *testing.T) {
-	repro := image.Repro{Builtin: "selftest", Args: []string{"-mode", "panic", "-when", "ncpu>=2", "-after", "1s"}}
+	repro := repro.Program{Builtin: "selftest", Args: []string{"-mode", "panic", "-when", "ncpu>=2", "-after", "1s"}}
 	vs := variants(t, repro, 4*time.Second, map[string]int{"smp2": 2, "smp1": 1}, []string{"smp2", "smp1"})
 	db := openDB(t)
 	test := sequential.Config{MaxRuns: 40}
@@ -131,7 +131,7 @@ func checkStopped(t *testing.T, db *store.DB, session int64) {
 // 0 %.
 func TestRealSeedKernels(t *testing.T) {
 	clean, probed := testkernel.Seed(t)
-	vs := kernelVariants(t, image.Repro{Builtin: "vdsostack"}, 10*time.Second,
+	vs := kernelVariants(t, repro.Program{Builtin: "vdsostack"}, 10*time.Second,
 		map[string]string{"clean": clean, "probed": probed}, nil, []string{"clean", "probed"})
 	db := openDB(t)
 	out, err := Run(context.Background(), Options{Variants: vs, Test: sequential.Config{MaxRuns: 40}, Jobs: 2, DB: db, Logf: t.Logf})
@@ -156,7 +156,7 @@ func TestRealSeedKernels(t *testing.T) {
 // The two crash in every run, a few milliseconds apart: that is never "crashes
 // more".
 func TestRealBothAlways(t *testing.T) {
-	repro := image.Repro{Builtin: "selftest", Args: []string{"-mode", "panic", "-after", "1s"}}
+	repro := repro.Program{Builtin: "selftest", Args: []string{"-mode", "panic", "-after", "1s"}}
 	vs := variants(t, repro, 4*time.Second, map[string]int{"smp1": 1, "smp2": 2}, []string{"smp1", "smp2"})
 	out, err := Run(context.Background(), Options{Variants: vs, Test: sequential.Config{MaxRuns: 30}, Jobs: 2, DB: openDB(t)})
 	if err != nil {
@@ -171,7 +171,7 @@ func TestRealBothAlways(t *testing.T) {
 
 // TestRealIdentical: two identical variants must never be told apart.
 func TestRealIdentical(t *testing.T) {
-	repro := image.Repro{Builtin: "selftest", Args: []string{"-mode", "panic", "-p", "0.3", "-after", "1s"}}
+	repro := repro.Program{Builtin: "selftest", Args: []string{"-mode", "panic", "-p", "0.3", "-after", "1s"}}
 	vs := variants(t, repro, 3*time.Second, map[string]int{"A": 1, "B": 1}, []string{"A", "B"})
 	out, err := Run(context.Background(), Options{Variants: vs, Test: sequential.Config{MaxRuns: 10}, Jobs: 2, DB: openDB(t)})
 	if err != nil {

@@ -4,204 +4,21 @@
 // user's reproducer, and files the user adds. It checks the inputs and
 // hands package initramfs a Spec.
 //
-// A reproducer is a built-in name, a static x86-64 ELF, a Go main package
-// (built static for linux/amd64 by package gobuild and cached), or a shell
-// script (run through /bin/sh, so it needs a base with a shell). Errors
-// caused by what the user gave wrap ErrInput.
+// The reproducer comes resolved from package repro; a Go package is built
+// static for linux/amd64 by package gobuild and cached, and a script needs a
+// base with a shell. Errors caused by what the user gave wrap ErrInput.
 package image
 
 import (
-	"bytes"
-	"debug/elf"
-	"errors"
 	"fmt"
-	"os"
-	"path"
-	"path/filepath"
-	"strings"
 
-	"github.com/crashrig/crashrig/reproducer/builtin"
+	"github.com/crashrig/crashrig/internal/repro"
 )
-
-// A Kind says what sort of program a reproducer is.
-type Kind string
-
-// The kinds of reproducer.
-const (
-	KindBuiltin Kind = "builtin" // part of crashrig's guest binary
-	KindELF     Kind = "elf"     // a static x86-64 program from the host
-	KindGo      Kind = "go"      // a Go main package, built for the guest
-	KindScript  Kind = "script"  // a shell script, run through /bin/sh
-)
-
-// A Repro is the reproducer of a run.
-type Repro struct {
-	Builtin string   // a name from builtin.List, or ""
-	Path    string   // absolute host path of a static ELF or a script
-	Go      string   // a Go main package: absolute directory or import path
-	Script  bool     // Path is a script
-	Args    []string // its arguments
-}
-
-// Kind says what r is.
-func (r Repro) Kind() Kind {
-	switch {
-	case r.Builtin != "":
-		return KindBuiltin
-	case r.Go != "":
-		return KindGo
-	case r.Script:
-		return KindScript
-	}
-	return KindELF
-}
-
-// Name is how reports call the reproducer: the built-in's name, the file's
-// base name, or the Go package's last path element.
-func (r Repro) Name() string {
-	switch {
-	case r.Builtin != "":
-		return r.Builtin
-	case r.Go != "":
-		if filepath.IsAbs(r.Go) {
-			return filepath.Base(r.Go)
-		}
-		return path.Base(r.Go)
-	}
-	return filepath.Base(r.Path)
-}
-
-// GuestPath is what the guest init runs: a built-in's name or the
-// program's path inside the image.
-func (r Repro) GuestPath() string {
-	if r.Builtin != "" {
-		return r.Builtin
-	}
-	return "/repro/" + r.Name()
-}
 
 // ErrInput marks errors in what the user gave (a missing or unsuitable
-// file), as opposed to crashrig failing.
-var ErrInput = errors.New("bad input")
+// file), as opposed to crashrig failing. It is repro.ErrInput.
+var ErrInput = repro.ErrInput
 
 func inputErr(format string, a ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInput}, a...)...)
-}
-
-// ResolveRepro interprets the value of -r: a built-in name; an existing
-// file (a static ELF, or a script: a "#!" first line or a .sh name); a
-// directory holding a Go main package; or a Go import path, resolved from
-// the current directory as `go build` would.
-func ResolveRepro(arg string, args []string) (Repro, error) {
-	if arg == "" {
-		return Repro{}, inputErr("no reproducer given (-r NAME, -r ./program, -r ./script.sh or -r ./gopackage; `crashrig reproducers` lists the built-ins)")
-	}
-	if _, ok := builtin.Lookup(arg); ok && !strings.Contains(arg, "/") {
-		return Repro{Builtin: arg, Args: args}, nil
-	}
-	st, err := os.Stat(arg)
-	if err != nil {
-		switch {
-		case isImportPath(arg):
-			return Repro{Go: arg, Args: args}, nil
-		case !strings.Contains(arg, "/"):
-			return Repro{}, inputErr("reproducer %q: no such built-in or file (built-ins: %s)", arg, builtinNames())
-		}
-		return Repro{}, inputErr("reproducer %s: %v", arg, errors.Unwrap(err))
-	}
-	abs, err := filepath.Abs(arg)
-	if err != nil {
-		return Repro{}, err
-	}
-	if st.IsDir() {
-		if err := checkGoDir(arg); err != nil {
-			return Repro{}, err
-		}
-		return Repro{Go: abs, Args: args}, nil
-	}
-	if isScript(arg) {
-		return Repro{Path: abs, Script: true, Args: args}, nil
-	}
-	if err := CheckStatic(arg); err != nil {
-		return Repro{}, err
-	}
-	return Repro{Path: abs, Args: args}, nil
-}
-
-// isImportPath reports whether arg reads as a Go import path that is not a
-// file: a first element with a dot and more after it
-// ("example.com/x/cmd/repro"), not ending like a script.
-func isImportPath(arg string) bool {
-	first, rest, _ := strings.Cut(arg, "/")
-	return strings.Contains(first, ".") && rest != "" && !strings.HasPrefix(arg, ".") &&
-		!strings.HasSuffix(arg, ".sh") && !strings.ContainsAny(arg, `\ `)
-}
-
-// checkGoDir refuses a directory without Go sources.
-func checkGoDir(dir string) error {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return inputErr("reproducer %s: %v", dir, err)
-	}
-	for _, e := range ents {
-		n := e.Name()
-		if !e.IsDir() && strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") {
-			return nil
-		}
-	}
-	return inputErr("reproducer %s is a directory without a Go package (no .go files): give a Go main package, a static program or a script", dir)
-}
-
-// isScript reports whether a file is a script: a "#!" line or a .sh name.
-func isScript(p string) bool {
-	if strings.HasSuffix(p, ".sh") {
-		return true
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	head := make([]byte, 2)
-	n, _ := f.Read(head)
-	return bytes.Equal(head[:n], []byte("#!"))
-}
-
-func builtinNames() string {
-	var n []string
-	for _, b := range builtin.List {
-		n = append(n, b.Name)
-	}
-	return strings.Join(n, ", ")
-}
-
-// CheckStatic returns an input error unless path is a statically linked
-// x86-64 ELF executable, which is all a minimal image can run.
-func CheckStatic(path string) error { return checkStatic("reproducer", path) }
-
-func checkStatic(what, path string) error {
-	f, err := elf.Open(path)
-	if err != nil {
-		if what == "reproducer" {
-			return inputErr("reproducer %s: not an ELF executable (%v), nor a script (no #! line); a Go package is given by its directory", path, err)
-		}
-		return inputErr("%s %s: not an ELF executable (%v)", what, path, err)
-	}
-	defer f.Close()
-	if f.Machine != elf.EM_X86_64 {
-		return inputErr("%s %s: built for %v, the guest is x86-64 (GOARCH=amd64)", what, path, f.Machine)
-	}
-	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
-		return inputErr("%s %s: ELF type %v is not an executable", what, path, f.Type)
-	}
-	for _, p := range f.Progs {
-		if p.Type != elf.PT_INTERP {
-			continue
-		}
-		interp := make([]byte, p.Filesz)
-		p.ReadAt(interp, 0)
-		return inputErr("%s %s is dynamically linked (interpreter %s), and the image has no libraries: build it static (Go: CGO_ENABLED=0; C: -static)",
-			what, path, strings.TrimRight(string(interp), "\x00"))
-	}
-	return nil
 }

@@ -10,9 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/crashrig/crashrig/initramfs"
+	"github.com/crashrig/crashrig/internal/repro"
 )
 
 // staticProgram builds a tiny static program and returns its path.
@@ -30,80 +29,21 @@ func staticProgram(t *testing.T, dir string) string {
 	return bin
 }
 
-// inputs lays out one of each kind of reproducer and some bad ones.
+// inputs lays out a script, a data file and a Go package (repro's tests cover
+// every kind of reproducer).
 func inputs(t *testing.T) string {
 	dir := t.TempDir()
-	staticProgram(t, dir)
-	files := map[string]string{
-		"repro.sh":            "echo no shebang but a .sh name\n",
-		"script":              "#!/bin/sh\necho hi\n",
-		"data.txt":            "just data\n",
-		"gopkg/main.go":       "package main\n\nfunc main() {}\n",
-		"gopkg/main_test.go":  "package main\n",
-		"onlytests/x_test.go": "package x\n",
-		"empty/.keep":         "",
-	}
-	for p, c := range files {
+	for p, c := range map[string]string{"script": "#!/bin/sh\necho hi\n", "data.txt": "just data\n",
+		"gopkg/main.go": "package main\n\nfunc main() {}\n"} {
 		os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755)
 		os.WriteFile(filepath.Join(dir, p), []byte(c), 0o755)
 	}
 	return dir
 }
 
-func TestResolveRepro(t *testing.T) {
-	dir := inputs(t)
-	wd, _ := os.Getwd()
-	defer os.Chdir(wd)
-	os.Chdir(dir)
-	tests := []struct {
-		arg      string
-		kind     Kind
-		name     string
-		guest    string
-		errMatch string // "" = no error
-	}{
-		{"go20427", KindBuiltin, "go20427", "go20427", ""},
-		{"./prog", KindELF, "prog", "/repro/prog", ""},
-		{"./script", KindScript, "script", "/repro/script", ""},
-		{"repro.sh", KindScript, "repro.sh", "/repro/repro.sh", ""},
-		{"./gopkg", KindGo, "gopkg", "/repro/gopkg", ""},
-		{"gopkg", KindGo, "gopkg", "/repro/gopkg", ""},
-		{"example.com/x/cmd/myrepro", KindGo, "myrepro", "/repro/myrepro", ""},
-		{"", "", "", "", "no reproducer given"},
-		{"nosuch", "", "", "", "no such built-in or file"},
-		{"nosuch.sh", "", "", "", "no such built-in or file"},
-		{"example.com/x/run.sh", "", "", "", "run.sh: no such file or directory"},
-		{"./missing", "", "", "", "missing: no such file or directory"},
-		{"./data.txt", "", "", "", "not an ELF executable"},
-		{"/bin/ls", "", "", "", "dynamically linked (interpreter /lib64/ld-linux-x86-64.so.2)"},
-		{"./onlytests", "", "", "", "a directory without a Go package"},
-		{"./empty", "", "", "", "a directory without a Go package"},
-	}
-	for _, tt := range tests {
-		r, err := ResolveRepro(tt.arg, []string{"a"})
-		if tt.errMatch != "" {
-			if err == nil || !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), tt.errMatch) {
-				t.Errorf("ResolveRepro(%q) = %+v, %v; want an input error with %q", tt.arg, r, err, tt.errMatch)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("ResolveRepro(%q): %v", tt.arg, err)
-			continue
-		}
-		got := []string{string(r.Kind()), r.Name(), r.GuestPath()}
-		if diff := cmp.Diff([]string{string(tt.kind), tt.name, tt.guest}, got); diff != "" || len(r.Args) != 1 {
-			t.Errorf("ResolveRepro(%q) kind, name, guest path (-want +got):\n%s", tt.arg, diff)
-		}
-		if r.Path != "" && !filepath.IsAbs(r.Path) || r.Kind() == KindGo && strings.HasPrefix(r.Go, ".") {
-			t.Errorf("ResolveRepro(%q) = %+v: paths must be absolute", tt.arg, r)
-		}
-	}
-}
-
 func TestValidate(t *testing.T) {
 	dir := inputs(t)
-	script := Repro{Path: filepath.Join(dir, "script"), Script: true}
+	script := repro.Program{Path: filepath.Join(dir, "script"), Script: true}
 	tests := []struct {
 		name string
 		o    Options
@@ -158,14 +98,14 @@ func TestSpec(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "tree", "sub", "f"), []byte("x"), 0o600)
 	os.Symlink("sub/f", filepath.Join(dir, "tree", "link"))
 	ctx := context.Background()
-	script := Repro{Path: filepath.Join(dir, "script"), Script: true, Args: []string{"it's", "b"}}
+	script := repro.Program{Path: filepath.Join(dir, "script"), Script: true, Args: []string{"it's", "b"}}
 	tests := []struct {
 		name string
 		o    Options
 		want map[string]string // entries that must be there
 		not  []string          // entries that must not
 	}{
-		{"minimal", Options{Repro: Repro{Builtin: "go20427"}},
+		{"minimal", Options{Repro: repro.Program{Builtin: "go20427"}},
 			map[string]string{"/init": "file prog", "/bin/true": "-> /init", "/bin/go20427": "-> /init"},
 			[]string{"/bin/sh", "/bin/busybox"}},
 		{"busybox with a script and added files", Options{Base: BaseBusybox, Repro: script,
@@ -174,7 +114,7 @@ func TestSpec(t *testing.T) {
 				"/repro/script": "file script", "/data": "dir", "/data/sub": "dir", "/data/sub/f": "file f", "/data/link": "-> sub/f",
 				"/etc/x.txt": "file data.txt"},
 			[]string{"/bin/init"}},
-		{"seed", Options{Base: BaseBusybox, InitScript: InitSeed, Repro: Repro{Builtin: "selftest", Args: []string{"-mode", "panic"}}},
+		{"seed", Options{Base: BaseBusybox, InitScript: InitSeed, Repro: repro.Program{Builtin: "selftest", Args: []string{"-mode", "panic"}}},
 			map[string]string{"/init": "data", GuestName: "file prog", "/bin/selftest": "-> " + GuestName, "/bin/true": "-> " + GuestName},
 			nil},
 	}
@@ -219,7 +159,7 @@ func TestSpec(t *testing.T) {
 			t.Errorf("seed init does not run the script with its arguments:\n%s", f.Data)
 		}
 	}
-	if _, err := Spec(ctx, Options{Guest: guest, Repro: Repro{Builtin: "go20427"}, Add: []Add{{Host: guest, Guest: "/init"}}}); err == nil {
+	if _, err := Spec(ctx, Options{Guest: guest, Repro: repro.Program{Builtin: "go20427"}, Add: []Add{{Host: guest, Guest: "/init"}}}); err == nil {
 		t.Error("--add over /init was accepted")
 	}
 }
@@ -237,7 +177,7 @@ func TestSpecGoPackage(t *testing.T) {
 	dir := inputs(t)
 	guest := staticProgram(t, t.TempDir())
 	var logs []string
-	o := Options{Guest: guest, CacheDir: t.TempDir(), Repro: Repro{Go: filepath.Join(dir, "gopkg")},
+	o := Options{Guest: guest, CacheDir: t.TempDir(), Repro: repro.Program{Go: filepath.Join(dir, "gopkg")},
 		Logf: func(f string, a ...any) { logs = append(logs, f) }}
 	for i := 0; i < 2; i++ {
 		s, err := Spec(context.Background(), o)
@@ -258,7 +198,7 @@ func TestSpecGoPackage(t *testing.T) {
 	if _, err := Spec(context.Background(), o); !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "--go /nonexistent/bin/go") {
 		t.Errorf("missing toolchain: %v, want an input error naming it", err)
 	}
-	o.Go, o.Repro = "", Repro{Go: filepath.Join(dir, "onlytests")}
+	o.Go, o.Repro = "", repro.Program{Go: filepath.Join(dir, "onlytests")}
 	if _, err := Spec(context.Background(), o); !errors.Is(err, ErrInput) {
 		t.Errorf("package without a program: %v, want an input error", err)
 	}

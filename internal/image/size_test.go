@@ -9,6 +9,7 @@ import (
 
 	"github.com/crashrig/crashrig/initramfs"
 	"github.com/crashrig/crashrig/internal/guestbin"
+	"github.com/crashrig/crashrig/internal/repro"
 )
 
 // TestMinimalImageBudget keeps the default image within its budget:
@@ -21,7 +22,7 @@ func TestMinimalImageBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, err := Spec(context.Background(), Options{Guest: guest, Repro: Repro{Builtin: "go20427"}})
+	spec, err := Spec(context.Background(), Options{Guest: guest, Repro: repro.Program{Builtin: "go20427"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func BenchmarkCachedImage(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		spec, err := Spec(ctx, Options{Guest: guest, Repro: Repro{Builtin: "go20427"}})
+		spec, err := Spec(ctx, Options{Guest: guest, Repro: repro.Program{Builtin: "go20427"}})
 		if err != nil {
 			b.Fatal(err)
 		}

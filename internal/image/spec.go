@@ -12,6 +12,7 @@ import (
 
 	"github.com/crashrig/crashrig/initramfs"
 	"github.com/crashrig/crashrig/internal/gobuild"
+	"github.com/crashrig/crashrig/internal/repro"
 	"github.com/crashrig/crashrig/internal/uroot"
 	"github.com/crashrig/crashrig/internal/xdg"
 	"github.com/crashrig/crashrig/reproducer/builtin"
@@ -36,7 +37,7 @@ const GuestName = "/bin/crashrig-guest"
 // Options describe an image.
 type Options struct {
 	Guest       string // path of the guest binary
-	Repro       Repro
+	Repro       repro.Program
 	Compression string // "" = gzip
 	Base        string // one of Bases ("" = minimal)
 	Busybox     string // static busybox for the busybox base ("" = busybox on PATH)
@@ -70,7 +71,7 @@ func (o Options) Validate() error {
 	default:
 		return inputErr("--init-script %q: the only one is %q (the seed story's init.sh)", o.InitScript, InitSeed)
 	}
-	if o.Repro.Kind() == KindScript && !o.HasShell() {
+	if o.Repro.Kind() == repro.KindScript && !o.HasShell() {
 		return inputErr("reproducer %s is not an ELF executable but a script: it needs a base with a shell (--base busybox or --base u-root)", o.Repro.Path)
 	}
 	if o.InitScript == InitSeed && !o.HasShell() {
@@ -149,14 +150,14 @@ func (o Options) ownFiles(ctx context.Context) ([]initramfs.File, error) {
 		files = append(files, initramfs.File{Path: "/bin/" + b.Name, Link: guest})
 	}
 	src := o.Repro.Path
-	if o.Repro.Kind() == KindGo {
+	if o.Repro.Kind() == repro.KindGo {
 		bin, err := gobuild.Builder{Go: o.Go, CacheDir: filepath.Join(o.CacheDir, "repro"), Logf: o.Logf}.Build(ctx, o.Repro.Go)
 		if errors.Is(err, gobuild.ErrToolchain) || errors.Is(err, gobuild.ErrPackage) {
 			return nil, fmt.Errorf("%w: reproducer %s: %w", ErrInput, o.Repro.Name(), err)
 		} else if err != nil {
 			return nil, err
 		}
-		if err := CheckStatic(bin.Path); err != nil {
+		if err := repro.CheckStatic("reproducer", bin.Path); err != nil {
 			return nil, err
 		}
 		if bin.Cached && o.Logf != nil {
@@ -171,12 +172,12 @@ func (o Options) ownFiles(ctx context.Context) ([]initramfs.File, error) {
 }
 
 // seedCommand is the line of the seed script that runs the reproducer.
-func seedCommand(r Repro) string {
+func seedCommand(r repro.Program) string {
 	argv := []string{r.GuestPath()}
 	switch r.Kind() {
-	case KindBuiltin:
+	case repro.KindBuiltin:
 		argv = []string{"/bin/" + r.Builtin}
-	case KindScript:
+	case repro.KindScript:
 		argv = []string{"/bin/sh", r.GuestPath()}
 	}
 	var q []string
@@ -243,7 +244,7 @@ poweroff -f
 // BusyboxFiles returns the files of a busybox base: the static binary
 // (checked to be static) as /bin/busybox and a link per applet.
 func BusyboxFiles(busybox string) ([]initramfs.File, error) {
-	if err := checkStatic("busybox", busybox); err != nil {
+	if err := repro.CheckStatic("busybox", busybox); err != nil {
 		return nil, fmt.Errorf("%w (the busybox base needs a static busybox; Debian: apt-get install busybox-static)", err)
 	}
 	out, err := exec.Command(busybox, "--list").Output()

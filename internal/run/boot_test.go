@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crashrig/crashrig/internal/image"
 	"github.com/crashrig/crashrig/internal/record"
+	"github.com/crashrig/crashrig/internal/repro"
 	"github.com/crashrig/crashrig/internal/testkernel"
 	"github.com/crashrig/crashrig/internal/verdict"
 )
@@ -55,12 +55,12 @@ func checkOffline(t *testing.T, res *record.Run) {
 	}
 }
 
-func selftest(args ...string) image.Repro {
-	return image.Repro{Builtin: "selftest", Args: args}
+func selftest(args ...string) repro.Program {
+	return repro.Program{Builtin: "selftest", Args: args}
 }
 
 func TestBootPass(t *testing.T) {
-	res := boot(t, Options{Repro: image.Repro{Builtin: "go20427"}, Duration: 3 * time.Second})
+	res := boot(t, Options{Repro: repro.Program{Builtin: "go20427"}, Duration: 3 * time.Second})
 	if res.Verdict != verdict.Pass || res.Title != "" {
 		t.Fatalf("verdict %s %q, want pass", res.Verdict, res.Title)
 	}
@@ -154,7 +154,7 @@ func TestBootStaticProgram(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	repro, err := image.ResolveRepro(bin, []string{"a", "b c"})
+	repro, err := repro.Resolve(bin, []string{"a", "b c"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,11 +203,11 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 	for _, arg := range []string{"/bin/ls", filepath.Join(dir, "missing"), "nosuchbuiltin", garbage} {
-		if _, err := image.ResolveRepro(arg, nil); err == nil || !IsInput(err) {
+		if _, err := repro.Resolve(arg, nil); err == nil || !IsInput(err) {
 			t.Errorf("-r %s: err = %v, want an input error", arg, err)
 		}
 	}
-	if _, err := image.ResolveRepro("/bin/ls", nil); err == nil || !strings.Contains(err.Error(), "ld-linux") {
+	if _, err := repro.Resolve("/bin/ls", nil); err == nil || !strings.Contains(err.Error(), "ld-linux") {
 		t.Errorf("dynamic reproducer: %v, want the interpreter named", err)
 	}
 	if _, err := os.Stat(logs); err == nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/crashrig/crashrig/internal/image"
+	"github.com/crashrig/crashrig/internal/repro"
 	"github.com/crashrig/crashrig/qemu"
 )
 
@@ -22,7 +23,7 @@ var ErrInput = image.ErrInput
 // Options describe one run.
 type Options struct {
 	Kernel      string        // path to a bzImage
-	Repro       image.Repro   // what to run in the guest
+	Repro       repro.Program // what to run in the guest
 	Duration    time.Duration // each iteration's length (0 = until the reproducer exits)
 	Iterations  int           // reproducer runs in this boot (0 = 1)
 	SMP         int           // vCPUs (0 = qemu.DefaultSMP: races need two)

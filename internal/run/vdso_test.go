@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crashrig/crashrig/internal/image"
 	"github.com/crashrig/crashrig/internal/record"
+	"github.com/crashrig/crashrig/internal/repro"
 	"github.com/crashrig/crashrig/internal/testkernel"
 	"github.com/crashrig/crashrig/internal/verdict"
 )
@@ -28,7 +28,7 @@ func info(t *testing.T, r *record.Run, key string) int {
 	return 0
 }
 
-func vdsostack(args ...string) image.Repro { return image.Repro{Builtin: "vdsostack", Args: args} }
+func vdsostack(args ...string) repro.Program { return repro.Program{Builtin: "vdsostack", Args: args} }
 
 // TestVdsoFootprint measures the vDSO's stack footprint on three kernels:
 // Debian's and the clean seed kernel pass, the probed one fails.
@@ -86,7 +86,7 @@ func TestVdsoRace(t *testing.T) {
 // system stack, so no crash is expected (docs/vdso-stack-probe.md).
 func TestGo20427OnProbedKernel(t *testing.T) {
 	_, probed := testkernel.Seed(t)
-	res := bootOn(t, probed, Options{Repro: image.Repro{Builtin: "go20427"}, Duration: 10 * time.Second, SMP: 2})
+	res := bootOn(t, probed, Options{Repro: repro.Program{Builtin: "go20427"}, Duration: 10 * time.Second, SMP: 2})
 	t.Logf("go20427 on the probed kernel: %s %q", res.Verdict, res.Title)
 	if res.Verdict != verdict.Pass {
 		t.Errorf("verdict %s %q (%s): a modern Go runtime should not crash here", res.Verdict, res.Title, res.Reason)

@@ -12,12 +12,12 @@ import (
 // the same Seq form a heat: Race and PerRun compare them with each other.
 type Ticket struct {
 	Variant int // index into Config.Variants
-	Seq     int // number of the run within its variant, from 1 (0 in a Result: see Record)
+	Seq     int // number of the run within its variant, from 1 (0 in an Observation: see Record)
 }
 
-// A Result is one finished run. Boot failures, host failures and interrupted runs are
-// not Results: hand their Ticket back with Cancel.
-type Result struct {
+// An Observation is one finished run as the comparison counts it. Boot failures, host failures and interrupted runs are
+// not Observations: hand their Ticket back with Cancel.
+type Observation struct {
 	Ticket
 	Crashed  bool    // the run ended in a crash
 	Exposure float64 // seconds from reproducer start to the crash or to the run's end

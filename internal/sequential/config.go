@@ -99,7 +99,7 @@ type Config struct {
 	// to keep running runs inside MaxVMSeconds (0 = unknown).
 	Limit float64
 
-	// MaxVMSeconds bounds the VM time of all variants together, boot included when Results
+	// MaxVMSeconds bounds the VM time of all variants together, boot included when Observations
 	// carry it (0 = no limit). MaxRuns bounds the number of runs of all variants together
 	// (0 = no limit). When either is spent without a decision, the outcome is Undecided.
 	MaxVMSeconds float64

@@ -8,21 +8,21 @@ import (
 	"github.com/crashrig/crashrig/internal/stats"
 )
 
-// An Outcome is where one comparison of A with B stands.
-type Outcome int
+// An Answer is where one comparison of A with B stands.
+type Answer int
 
 const (
-	Continue     Outcome = iota // no decision yet: keep running
-	MoreA                       // A crashes more than B
-	MoreB                       // B crashes more than A
-	NoDifference                // no difference of MinRatio or more
-	Undecided                   // the budget ran out, or the fixed runs could not tell
-	BothAlways                  // both crashed in every run: neither crashes more
+	Continue     Answer = iota // no decision yet: keep running
+	MoreA                      // A crashes more than B
+	MoreB                      // B crashes more than A
+	NoDifference               // no difference of MinRatio or more
+	Undecided                  // the budget ran out, or the fixed runs could not tell
+	BothAlways                 // both crashed in every run: neither crashes more
 )
 
 // Word is the outcome as one stable word for machine output: a-more, b-more,
 // no-difference, both-always, undecided or running.
-func (o Outcome) Word() string {
+func (o Answer) Word() string {
 	switch o {
 	case MoreA:
 		return "a-more"
@@ -38,7 +38,7 @@ func (o Outcome) Word() string {
 	return "running"
 }
 
-func (o Outcome) String() string {
+func (o Answer) String() string {
 	switch o {
 	case MoreA:
 		return "A crashes more than B"
@@ -58,7 +58,7 @@ func (o Outcome) String() string {
 // variant): its outcome, the estimated ratio and the data behind it.
 type Decision struct {
 	A, B     string // variant names
-	Outcome  Outcome
+	Outcome  Answer
 	Method   Method
 	Fixed    bool    // decided by the fixed design, not the sequential test
 	MinRatio float64 // the difference the test was set up to find

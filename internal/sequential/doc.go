@@ -6,7 +6,7 @@
 // asks [Comparison.Next] which variant to start, reports each finished run with
 // [Comparison.Record] (or [Comparison.Cancel] for a run that produced no result), may
 // stop a running VM early at [Comparison.StopAfter], and stops when [Comparison.Done].
-// [Comparison.Decisions] says where each comparison stands. [Simulate] and [Bench] drive it
+// [Comparison.Decisions] says where each comparison stands. [Simulate] and [CompareDesigns] drive it
 // with fake runs of known crash-time laws, for tests and for crashrig bench.
 //
 // # The decision procedure (LogRank, the default)
@@ -138,7 +138,7 @@
 // at exactly R = 2 (exponential, and Weibull k = 2 and 0.5 with proportional hazards).
 // Clearing a clean kernel against one with MTTC 60 s takes about 1550 VM-seconds, against
 // 6600 for 10 runs of 10 × MTTC per variant and 13700 for the fixed-sample test with the
-// same α and β (Bench prints the full table). For one kernel against a known MTTC,
+// same α and β (CompareDesigns prints the full table). For one kernel against a known MTTC,
 // stats.PoissonSPRT clears it in 176.7 VM-seconds against 600 for one 10-minute run.
 //
 // The ratio interval in a Decision is computed as for a fixed sample. After a sequential

@@ -30,7 +30,7 @@ func (c *Comparison) fixedDecision(t *pairTest) Decision {
 
 // fixedOutcome is the outcome part of fixedDecision, without the hazard checks, once
 // both variants have their runs.
-func (c *Comparison) fixedOutcome(t *pairTest) Outcome {
+func (c *Comparison) fixedOutcome(t *pairTest) Answer {
 	a, b := c.variants[t.a], c.variants[t.b]
 	alpha := c.cfg.pairAlpha()
 	if c.cfg.Method == PerRun {
@@ -41,7 +41,7 @@ func (c *Comparison) fixedOutcome(t *pairTest) Outcome {
 }
 
 // intervalOutcome reads a verdict off an interval on λA/λB.
-func intervalOutcome(iv stats.Interval, minRatio float64) Outcome {
+func intervalOutcome(iv stats.Interval, minRatio float64) Answer {
 	switch {
 	case iv.Lower > 1:
 		return MoreA
@@ -54,7 +54,7 @@ func intervalOutcome(iv stats.Interval, minRatio float64) Outcome {
 }
 
 // fisherOutcome reads a verdict off Fisher's test.
-func fisherOutcome(f stats.FisherExact, alpha float64, a, b *variant) Outcome {
+func fisherOutcome(f stats.FisherExact, alpha float64, a, b *variant) Answer {
 	if f.TwoSided >= alpha {
 		return Undecided
 	}

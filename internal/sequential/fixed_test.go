@@ -18,7 +18,7 @@ func runFixed(t *testing.T, cfg Config, n, aCrashes, bCrashes int, crashAt, limi
 			if c.Done() {
 				t.Fatalf("done before run %d", i+1)
 			}
-			r := Result{Ticket: next(t, c), Exposure: limit}
+			r := Observation{Ticket: next(t, c), Exposure: limit}
 			if i < crashes {
 				r.Crashed, r.Exposure = true, crashAt
 			}
@@ -39,7 +39,7 @@ func TestFixed(t *testing.T) {
 		name               string
 		cfg                Config
 		n, aCrash, bCrash  int
-		want               Outcome
+		want               Answer
 		wantRatio          stats.Interval
 		wantFisherGreater  float64
 		wantFisherTwoSided float64

@@ -5,7 +5,7 @@ import "math"
 // A runRecord is what a comparison knows about one run, found by its Seq.
 type runRecord struct {
 	issued  bool    // handed out by Next and not yet recorded or cancelled
-	done    bool    // a Result arrived
+	done    bool    // an Observation arrived
 	crashed bool    // it crashed (with Config.Title, with that title)
 	time    float64 // reproducer seconds to the crash or to where the run ended
 	ended   bool    // the reproducer ended clean by itself: it could not have crashed later

@@ -10,9 +10,9 @@ import (
 
 // Record adds a finished run and advances the tests. Its Seq is the one Next handed out;
 // 0 means the run was not started through Next, and it takes the lowest Seq still running
-// or else a new one, so runs pair in the order recorded. Results that arrive after a
+// or else a new one, so runs pair in the order recorded. Observations that arrive after a
 // decision count in the totals but do not change it.
-func (c *Comparison) Record(r Result) error {
+func (c *Comparison) Record(r Observation) error {
 	if r.Variant < 0 || r.Variant >= len(c.variants) {
 		return fmt.Errorf("result for variant %d: only %d variants", r.Variant, len(c.variants))
 	}
@@ -50,7 +50,7 @@ func (v *variant) nextUnrecorded() int {
 }
 
 // account adds a finished run to its variant's totals and exposure clock.
-func (c *Comparison) account(v *variant, r Result, counted bool) {
+func (c *Comparison) account(v *variant, r Observation, counted bool) {
 	v.runs++
 	if r.Stopped {
 		v.stopped++

@@ -96,15 +96,15 @@ type Scenario struct {
 // A SimResult summarizes many simulated comparisons of one Scenario.
 type SimResult struct {
 	Reps     int
-	Outcomes map[Outcome]int // how often each final outcome came out
-	MeanVM   float64         // mean VM seconds to the decision, all variants, boot included
-	P95VM    float64         // 95th percentile of the same
-	MeanWall float64         // mean wall-clock seconds to the decision
-	MeanRuns float64         // mean runs started and finished
+	Outcomes map[Answer]int // how often each final outcome came out
+	MeanVM   float64        // mean VM seconds to the decision, all variants, boot included
+	P95VM    float64        // 95th percentile of the same
+	MeanWall float64        // mean wall-clock seconds to the decision
+	MeanRuns float64        // mean runs started and finished
 }
 
 // Rate returns the fraction of comparisons that ended in o.
-func (r SimResult) Rate(o Outcome) float64 { return float64(r.Outcomes[o]) / float64(r.Reps) }
+func (r SimResult) Rate(o Answer) float64 { return float64(r.Outcomes[o]) / float64(r.Reps) }
 
 // Simulate runs reps comparisons of cfg on runs drawn from sc, from a random generator
 // seeded with seed, and summarizes their outcomes and costs. With more than two variants
@@ -117,7 +117,7 @@ func Simulate(cfg Config, sc Scenario, reps int, seed uint64) (SimResult, error)
 		return SimResult{}, err
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	res := SimResult{Reps: reps, Outcomes: map[Outcome]int{}}
+	res := SimResult{Reps: reps, Outcomes: map[Answer]int{}}
 	vms := make([]float64, 0, reps)
 	for i := 0; i < reps; i++ {
 		one := simulateOne(cfg, sc, rng)
@@ -145,7 +145,7 @@ type simRun struct {
 func (r *simRun) end(boot float64) float64 { return r.start + boot + r.exposure }
 
 type simOutcome struct {
-	outcome  Outcome
+	outcome  Answer
 	vm, wall float64
 	runs     int
 }
@@ -176,7 +176,7 @@ func simulateOne(cfg Config, sc Scenario, rng *rand.Rand) simOutcome {
 		now = r.end(sc.Boot)
 		out.vm += sc.Boot + r.exposure
 		out.runs++
-		c.Record(Result{Ticket: r.ticket, Crashed: r.crashed, Exposure: r.exposure, VMTime: sc.Boot + r.exposure})
+		c.Record(Observation{Ticket: r.ticket, Crashed: r.crashed, Exposure: r.exposure, VMTime: sc.Boot + r.exposure})
 	}
 	for _, r := range slots {
 		if r != nil {

@@ -24,15 +24,15 @@ func threeSigma(p float64, n int) float64 { return p + 3*math.Sqrt(p*(1-p)/float
 
 // scenario builds a two-variant scenario with a 600 s limit, two VMs and runs cut at
 // StopAfter.
-func scenario(name string, want Outcome, a, b Distribution) BenchScenario {
-	return BenchScenario{Scenario: Scenario{Name: name, Variants: []Distribution{a, b}, Limit: 600, StopEarly: true}, Want: want}
+func scenario(name string, want Answer, a, b Distribution) DesignScenario {
+	return DesignScenario{Scenario: Scenario{Name: name, Variants: []Distribution{a, b}, Limit: 600, StopEarly: true}, Want: want}
 }
 
 // checkErrorRates simulates s under cfg and fails if a wrong decision is more frequent
 // than the design allows: for equal variants each false direction ≤ α/2 (so a false
 // "A crashes more" stays under α) and both together ≤ α; for different variants
 // everything but the right answer, undecided included, ≤ β.
-func checkErrorRates(t *testing.T, cfg Config, s BenchScenario, seed uint64) SimResult {
+func checkErrorRates(t *testing.T, cfg Config, s DesignScenario, seed uint64) SimResult {
 	t.Helper()
 	r, err := Simulate(cfg, s.Scenario, simReps(), seed)
 	if err != nil {
@@ -44,7 +44,7 @@ func checkErrorRates(t *testing.T, cfg Config, s BenchScenario, seed uint64) Sim
 		c.cfg.Method, s.Name, r.Rate(MoreA), r.Rate(MoreB), r.Rate(NoDifference), r.Rate(Undecided), r.MeanVM, r.P95VM, r.MeanRuns)
 	switch s.Want {
 	case NoDifference:
-		for _, o := range []Outcome{MoreA, MoreB} {
+		for _, o := range []Answer{MoreA, MoreB} {
 			if got, max := r.Rate(o), threeSigma(alpha/2, simReps()); got > max {
 				t.Errorf("%s: false %q in %.4f of comparisons, allowed %.4f (α/2 + 3σ)", s.Name, o, got, max)
 			}
@@ -61,7 +61,7 @@ func checkErrorRates(t *testing.T, cfg Config, s BenchScenario, seed uint64) Sim
 }
 
 // Wrong is BenchRow.Wrong for a bare scenario.
-func (s BenchScenario) Wrong(r SimResult) float64 { return BenchRow{BenchScenario: s}.Wrong(r) }
+func (s DesignScenario) Wrong(r SimResult) float64 { return DesignRow{DesignScenario: s}.Wrong(r) }
 
 // TestLogRankErrorRates checks the default method on exponential, Weibull and
 // deterministic crash times, at the design point (ratio exactly MinRatio), for equal
@@ -76,14 +76,14 @@ func TestRaceErrorRates(t *testing.T) {
 }
 
 func testErrorRates(t *testing.T, method Method, seed uint64) {
-	cut := func(s BenchScenario) BenchScenario { s.StopEarly = false; return s }
-	slots := func(n int, s BenchScenario) BenchScenario {
+	cut := func(s DesignScenario) DesignScenario { s.StopEarly = false; return s }
+	slots := func(n int, s DesignScenario) DesignScenario {
 		s.Slots = n
 		s.Name += fmt.Sprintf(", %d VMs", n)
 		return s
 	}
-	boot := func(s BenchScenario) BenchScenario { s.Boot = 10; s.Name += ", 10 s boot"; return s }
-	scenarios := []BenchScenario{
+	boot := func(s DesignScenario) DesignScenario { s.Boot = 10; s.Name += ", 10 s boot"; return s }
+	scenarios := []DesignScenario{
 		scenario("exp: A = B = 60 s", NoDifference, Exp(60), Exp(60)),
 		scenario("exp: A = B = 600 s (most heats tie)", NoDifference, Exp(600), Exp(600)),
 		scenario("Weibull k=2: A = B = 60 s", NoDifference, Weibull(2, 60), Weibull(2, 60)),
@@ -128,7 +128,7 @@ func testErrorRates(t *testing.T, method Method, seed uint64) {
 // exponential crash times, one run per variant at a time.
 func TestExposureErrorRates(t *testing.T) {
 	cfg := Config{Variants: []string{"A", "B"}, Limit: 600, Method: Exposure}
-	for i, s := range []BenchScenario{
+	for i, s := range []DesignScenario{
 		scenario("exp: A = B = 60 s", NoDifference, Exp(60), Exp(60)),
 		scenario("exp: A = B = 600 s", NoDifference, Exp(600), Exp(600)),
 		scenario("exp: A 60 s, B 120 s", MoreA, Exp(60), Exp(120)),
@@ -169,7 +169,7 @@ func TestPerRunErrorRates(t *testing.T) {
 	oddsB := oddsWithin(a, 600) / 2
 	etaB := 600 / math.Sqrt(-math.Log(1-oddsB/(1+oddsB)))
 	b := Weibull(2, etaB*math.Gamma(1.5))
-	for i, s := range []BenchScenario{
+	for i, s := range []DesignScenario{
 		scenario("Weibull k=2: A = B = 600 s", NoDifference, a, a),
 		scenario("Weibull k=2: odds ratio 2", MoreA, a, b),
 	} {
@@ -186,7 +186,7 @@ func oddsWithin(d Distribution, limit float64) float64 {
 // equal variants are told apart at most α/2 of the time even while a third is decided.
 func TestThreeVariantErrorRates(t *testing.T) {
 	cfg := Config{Variants: []string{"A", "B", "C"}, Limit: 600}
-	s := BenchScenario{Scenario: Scenario{Name: "A = B = 60 s, C 30 s", Variants: []Distribution{Exp(60), Exp(60), Exp(30)},
+	s := DesignScenario{Scenario: Scenario{Name: "A = B = 60 s, C 30 s", Variants: []Distribution{Exp(60), Exp(60), Exp(30)},
 		Limit: 600, StopEarly: true, Slots: 3}, Want: NoDifference}
 	checkErrorRates(t, cfg, s, 500)
 }

@@ -25,7 +25,7 @@ type oneSided struct {
 	wins  int  // points of its side
 	total int
 	llr   float64
-	state stats.Decision
+	state stats.SPRTState
 }
 
 func newOneSided(sprt stats.BernoulliSPRT, mine point) oneSided {
@@ -56,7 +56,7 @@ type pairTest struct {
 	ia, ib  int      // Exposure: next unread crash of a and of b on their clocks
 	ev      evidence // LogRank: the evidence on all finished runs
 	closed  [2]bool  // LogRank: "A more", "B more" can no longer be decided
-	outcome Outcome
+	outcome Answer
 }
 
 // newPairTest returns the test of a against b at error rates alpha (both directions

@@ -9,8 +9,8 @@ import (
 )
 
 // feed adds the points of s ('A' or 'B') to t and returns the outcome after each.
-func feed(t *pairTest, s string) []Outcome {
-	var out []Outcome
+func feed(t *pairTest, s string) []Answer {
+	var out []Answer
 	for _, c := range s {
 		t.add(point(c == 'A'))
 		out = append(out, t.outcome)
@@ -26,7 +26,7 @@ func TestPairTest(t *testing.T) {
 		name     string
 		points   string
 		decideAt int // 1-based point at which the outcome appears
-		want     Outcome
+		want     Answer
 		wantLLR  [2]float64
 	}{{
 		// 12 × .2877 = 3.452 < 3.638; 13 × .2877 = 3.740. "B more" accepted its H0 at the

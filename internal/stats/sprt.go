@@ -5,16 +5,16 @@ import (
 	"math"
 )
 
-// A Decision is what a sequential test concludes from the data seen so far.
-type Decision int
+// An SPRTState is where a sequential test stands on the data seen so far.
+type SPRTState int
 
 const (
-	Continue Decision = iota // keep sampling
-	AcceptH0                 // stop: the null hypothesis (e.g. "clean") holds
-	AcceptH1                 // stop: the alternative (e.g. "crashes") holds
+	Continue SPRTState = iota // keep sampling
+	AcceptH0                  // stop: the null hypothesis (e.g. "clean") holds
+	AcceptH1                  // stop: the alternative (e.g. "crashes") holds
 )
 
-func (d Decision) String() string {
+func (d SPRTState) String() string {
 	switch d {
 	case AcceptH0:
 		return "accept H0"
@@ -40,7 +40,7 @@ func WaldBounds(alpha, beta float64) Bounds {
 }
 
 // Decide compares llr with the bounds.
-func (b Bounds) Decide(llr float64) Decision {
+func (b Bounds) Decide(llr float64) SPRTState {
 	switch {
 	case llr >= b.Upper:
 		return AcceptH1
@@ -102,7 +102,7 @@ func (s PoissonSPRT) LLR(crashes int, exposure float64) float64 {
 
 // Decide returns the test's decision after crashes crashes in exposure seconds. Fed the
 // running totals after every run (and at AcceptExposure), it stops at the first crossing.
-func (s PoissonSPRT) Decide(crashes int, exposure float64) Decision {
+func (s PoissonSPRT) Decide(crashes int, exposure float64) SPRTState {
 	return s.Bounds.Decide(s.LLR(crashes, exposure))
 }
 
@@ -162,6 +162,6 @@ func llrTerm(k int, p1, p0 float64) float64 {
 }
 
 // Decide returns the test's decision after crashes crashes in runs runs.
-func (s BernoulliSPRT) Decide(crashes, runs int) Decision {
+func (s BernoulliSPRT) Decide(crashes, runs int) SPRTState {
 	return s.Bounds.Decide(s.LLR(crashes, runs))
 }

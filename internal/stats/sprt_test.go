@@ -15,7 +15,7 @@ func TestWaldBounds(t *testing.T) {
 	if b := WaldBounds(0.05, 0.005); !close(b.Lower, math.Log(0.005/0.95), 1e-12) {
 		t.Errorf("lower bound %g", b.Lower)
 	}
-	for llr, want := range map[float64]Decision{3: AcceptH1, -3: AcceptH0, 0: Continue, math.Inf(1): AcceptH1} {
+	for llr, want := range map[float64]SPRTState{3: AcceptH1, -3: AcceptH0, 0: Continue, math.Inf(1): AcceptH1} {
 		if got := b.Decide(llr); got != want {
 			t.Errorf("Decide(%g) = %v, want %v", llr, got, want)
 		}
@@ -71,7 +71,7 @@ func TestPoissonSPRTDecide(t *testing.T) {
 		s        PoissonSPRT
 		crashes  int
 		exposure float64
-		want     Decision
+		want     SPRTState
 	}{
 		{"first crash decides when λ0 = 0", hard, 1, 1, AcceptH1},
 		// Two quick crashes: 2 ln 10 − .015·10 = 4.455 ≥ 2.944.

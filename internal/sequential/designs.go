@@ -9,11 +9,11 @@ import (
 	"github.com/crashrig/crashrig/internal/stats"
 )
 
-// A BenchRow is one simulated scenario: what the sequential test costs and how often it
+// A DesignRow is one simulated scenario: what the sequential test costs and how often it
 // is wrong, next to two fixed designs.
-type BenchRow struct {
-	BenchScenario
-	Seq  SimResult // the sequential test of Bench.Config
+type DesignRow struct {
+	DesignScenario
+	Seq  SimResult // the sequential test of the DesignTable.Config
 	Race SimResult // the race test at the same α, β and MinRatio, for comparison
 
 	// FixedPoints is the number of points (heats won) a fixed-sample exact binomial test
@@ -22,14 +22,14 @@ type BenchRow struct {
 	FixedPoints int
 	FixedVM     float64
 
-	// Practice is the usual fixed design: Bench.PracticeRuns runs of Scenario.Limit per
+	// Practice is the usual fixed design: DesignTable.PracticeRuns runs of Scenario.Limit per
 	// variant, judged by the exact rate-ratio test at the same α.
 	Practice SimResult
 }
 
 // Wrong returns how often r ended in a wrong decision: any difference when the variants
 // are equal; anything but the right direction (undecided included) when they differ.
-func (row BenchRow) Wrong(r SimResult) float64 {
+func (row DesignRow) Wrong(r SimResult) float64 {
 	if row.Want == NoDifference {
 		return r.Rate(MoreA) + r.Rate(MoreB)
 	}
@@ -40,19 +40,19 @@ func (row BenchRow) Wrong(r SimResult) float64 {
 	return 1 - right
 }
 
-// A BenchTable compares the sequential test with fixed designs over a set of scenarios.
-type BenchTable struct {
+// A DesignTable compares the sequential test with fixed designs over a set of scenarios.
+type DesignTable struct {
 	Config       Config
 	Reps         int // simulated comparisons per scenario and design
 	PracticeRuns int
-	Rows         []BenchRow
-	OneSample    OneSampleBench
+	Rows         []DesignRow
+	OneSample    OneSampleDesign
 }
 
-// A OneSampleBench is the one-kernel case of notes/statistics.md §5: clearing a kernel
+// A OneSampleDesign is the one-kernel case of notes/statistics.md §5: clearing a kernel
 // against a known bad MTTC with the exposure SPRT (λ0 = 0, λ1 = 1/BadMTTC), against one
 // run of Limit and against PracticeRuns runs of Limit.
-type OneSampleBench struct {
+type OneSampleDesign struct {
 	BadMTTC, Limit float64 // seconds
 	CleanVM        float64 // VM seconds to clear a clean kernel (deterministic)
 	BadVM          float64 // mean VM seconds to convict the bad kernel
@@ -61,21 +61,21 @@ type OneSampleBench struct {
 	PracticeVM     float64 // PracticeRuns runs of Limit on the clean kernel
 }
 
-// A BenchScenario is a Scenario with its right answer.
-type BenchScenario struct {
+// A DesignScenario is a Scenario with its right answer.
+type DesignScenario struct {
 	Scenario
-	Want Outcome // MoreA, MoreB, NoDifference or BothAlways
+	Want Answer // MoreA, MoreB, NoDifference or BothAlways
 	// Also is a second right answer (Continue = none): BothAlways where both variants
 	// crash in nearly every run and their times differ by less than MinRatio, though
 	// their hazards differ by that much.
-	Also Outcome
+	Also Answer
 }
 
-// BenchScenarios are the scenarios Bench simulates: a bad kernel with MTTC 60 s, run
+// DesignScenarios are the scenarios CompareDesigns simulates: a bad kernel with MTTC 60 s, run
 // limits of 10 × MTTC, two VMs at a time, the harness stopping runs at StopAfter.
-func BenchScenarios() []BenchScenario {
-	mk := func(name string, want Outcome, a, b Distribution) BenchScenario {
-		return BenchScenario{Scenario: Scenario{Name: name, Variants: []Distribution{a, b}, Limit: 600, StopEarly: true}, Want: want}
+func DesignScenarios() []DesignScenario {
+	mk := func(name string, want Answer, a, b Distribution) DesignScenario {
+		return DesignScenario{Scenario: Scenario{Name: name, Variants: []Distribution{a, b}, Limit: 600, StopEarly: true}, Want: want}
 	}
 	boot := mk("A 60 s, B clean, 10 s boot", MoreA, Exp(60), Never())
 	boot.Boot = 10
@@ -83,7 +83,7 @@ func BenchScenarios() []BenchScenario {
 	uncut.StopEarly = false
 	w2 := mk("Weibull k=2, hazard ratio 2", MoreA, Weibull(2, 60), Weibull(2, 60*math.Sqrt2))
 	w2.Also = BothAlways // a time ratio of √2 < 2, and both crash in nearly every run
-	return []BenchScenario{
+	return []DesignScenario{
 		mk("A MTTC 60 s, B clean", MoreA, Exp(60), Never()),
 		boot,
 		uncut,
@@ -102,19 +102,19 @@ func BenchScenarios() []BenchScenario {
 	}
 }
 
-// Bench simulates reps comparisons per scenario of BenchScenarios with cfg (its
+// CompareDesigns simulates reps comparisons per scenario of DesignScenarios with cfg (its
 // Variants are replaced), and the fixed designs next to it, from seed.
-// Bench(Config{}, 1000, 1) takes a few seconds.
-func Bench(cfg Config, reps int, seed uint64) (BenchTable, error) {
+// CompareDesigns(Config{}, 1000, 1) takes a few seconds.
+func CompareDesigns(cfg Config, reps int, seed uint64) (DesignTable, error) {
 	cfg.Variants = []string{"A", "B"}
 	cfg, err := cfg.withDefaults()
 	if err != nil {
-		return BenchTable{}, err
+		return DesignTable{}, err
 	}
-	tab := BenchTable{Config: cfg, Reps: reps, PracticeRuns: 10}
+	tab := DesignTable{Config: cfg, Reps: reps, PracticeRuns: 10}
 	n := fixedPoints(cfg.Alpha, cfg.Beta, cfg.MinRatio)
-	for i, s := range BenchScenarios() {
-		row := BenchRow{BenchScenario: s, FixedPoints: n}
+	for i, s := range DesignScenarios() {
+		row := DesignRow{DesignScenario: s, FixedPoints: n}
 		if row.Seq, err = Simulate(cfg, s.Scenario, reps, seed+uint64(i)); err != nil {
 			return tab, err
 		}
@@ -177,10 +177,10 @@ func simpson(f func(float64) float64, lo, hi float64) float64 {
 	return sum * h / 3
 }
 
-var shortOutcome = map[Outcome]string{MoreA: "A>B", MoreB: "A<B", NoDifference: "A~B", BothAlways: "always"}
+var shortOutcome = map[Answer]string{MoreA: "A>B", MoreB: "A<B", NoDifference: "A~B", BothAlways: "always"}
 
 // String renders the table as aligned text, one scenario a line, then the one-sample case.
-func (tab BenchTable) String() string {
+func (tab DesignTable) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s test, α = %g, β = %g, min ratio %g; %d comparisons per cell; run limit 600 s\n",
 		tab.Config.Method, tab.Config.Alpha, tab.Config.Beta, tab.Config.MinRatio, tab.Reps)
@@ -207,13 +207,13 @@ func (tab BenchTable) String() string {
 // oneSample simulates the one-kernel exposure SPRT of a clean kernel against a bad one
 // with MTTC badMTTC: the clean kernel is cleared at exactly −ln(β/(1−α))·MTTC VM seconds;
 // the bad one is convicted at its first crash, or missed if none comes by then.
-func oneSample(badMTTC, limit, alpha, beta float64, practiceRuns, reps int, seed uint64) OneSampleBench {
+func oneSample(badMTTC, limit, alpha, beta float64, practiceRuns, reps int, seed uint64) OneSampleDesign {
 	s, err := stats.NewPoissonSPRT(0, 1/badMTTC, alpha, beta)
 	if err != nil {
-		return OneSampleBench{}
+		return OneSampleDesign{}
 	}
 	clear := s.AcceptExposure(0)
-	o := OneSampleBench{BadMTTC: badMTTC, Limit: limit, CleanVM: clear, OneRunVM: limit,
+	o := OneSampleDesign{BadMTTC: badMTTC, Limit: limit, CleanVM: clear, OneRunVM: limit,
 		PracticeVM: float64(practiceRuns) * limit}
 	rng := rand.New(rand.NewPCG(seed, ^seed))
 	for i := 0; i < reps; i++ {

@@ -8,12 +8,12 @@ import (
 // TestBench prints the benchmark table (go test -run Bench -v) and holds the goal of
 // the issue: clearing a clean kernel against one with MTTC 60 s costs at most a third of
 // the VM time of the usual 10 runs of 10 × MTTC per variant.
-func TestBench(t *testing.T) {
+func TestCompareDesigns(t *testing.T) {
 	reps := 1000
 	if testing.Short() {
 		reps = 200
 	}
-	tab, err := Bench(Config{}, reps, 1)
+	tab, err := CompareDesigns(Config{}, reps, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func BenchmarkCompare(b *testing.B) {
 	practice := cfg
 	practice.FixedRuns = 10
 	n := fixedPoints(DefaultAlpha, DefaultBeta, DefaultMinRatio)
-	for _, s := range BenchScenarios()[:8] {
+	for _, s := range DesignScenarios()[:8] {
 		b.Run(s.Name, func(b *testing.B) {
 			var seq, fixed SimResult
 			seed := uint64(0)
@@ -66,7 +66,7 @@ func BenchmarkCompare(b *testing.B) {
 			b.ReportMetric(seq.MeanVM, "vm-s/decision")
 			b.ReportMetric(float64(n)*vmPerPoint(s.Variants[0], s.Variants[1], s.Limit), "fixed-vm-s")
 			b.ReportMetric(fixed.MeanVM, "practice-vm-s")
-			b.ReportMetric(BenchRow{BenchScenario: s}.Wrong(seq), "wrong")
+			b.ReportMetric(DesignRow{DesignScenario: s}.Wrong(seq), "wrong")
 		})
 	}
 }
