@@ -99,9 +99,11 @@ func newRoot(args []string, stdin io.Reader, stdout, stderr io.Writer) *cobra.Co
 		Use:           "crashrig",
 		Short:         "boot a kernel with a reproducer under qemu and tell whether, how and how fast it crashes",
 		Long:          manual,
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("crashrig {{.Version}}\n")
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

@@ -1,11 +1,15 @@
-// Package report renders crashrig results for people and programs: a terminal table, Markdown,
-// JSON and a self-contained HTML page with inline SVG plots.
+// Package report holds every view crashrig shows people and programs. The
+// session and comparison report renders as a terminal table, Markdown, JSON and
+// a self-contained HTML page with inline SVG plots; one run (RunText, RunJSON)
+// and one parsed console log (ParsedLog) have their own views. The CLI only
+// chooses a view.
 //
 // What goes in: a Model of one or more Variants, each a stats.Summary with its run counts and
-// the console excerpts of its crashes (FromRecords builds one from store records), plus an
-// optional Decision that crashrig compare fills in. What comes out: the same tables, numbers and
-// numbered footnotes in every format. Out of scope: reading the database, choosing runs, and
-// deciding anything; the report shows what it is given, with the warnings the statistics raise.
+// the console excerpts of its crashes (FromSession builds one from a stored session,
+// FromRecords from store records), plus an optional Decision that crashrig compare fills in
+// (ComparisonDecision). What comes out: the same tables, numbers and numbered footnotes in
+// every format. Out of scope: choosing runs and deciding anything; the report shows what it
+// is given, with the warnings the statistics raise.
 //
 // The tables are built once (view.go) and rendered by sibling renderers. Every warning becomes
 // a footnote next to the number it qualifies. With more than one variant each is compared with

@@ -1,9 +1,9 @@
 // Package run performs one run: it prepares the image for a reproducer,
 // boots the kernel under qemu, watches the console live (markers, crash
 // reports, heartbeats), stops the guest as soon as the outcome is known,
-// and returns a Result with the verdict and everything needed to replay it.
+// and returns a record.Run with the verdict and everything needed to replay it.
 //
-// Crashes, hangs and boot failures are outcomes in the Result; an error
+// Crashes, hangs and boot failures are outcomes in the record; an error
 // means crashrig could not do its job (bad input, missing qemu), and errors
 // caused by the user's input wrap ErrInput.
 package run
