@@ -33,8 +33,8 @@ starting /init to the reproducer starting, and from a crash line to the verdict.
 				return usageErr("-n %d: want 1 or more pairs", o.Runs)
 			case o.Duration <= 0:
 				return usageErr("-d %v: want a positive run length", o.Duration)
-			case o.SMP < 1 || o.SMP > maxSMP:
-				return usageErr("--smp %d: want 1 to %d vCPUs", o.SMP, maxSMP)
+			case o.SMP < 1 || o.SMP > run.MaxSMP:
+				return usageErr("--smp %d: want 1 to %d vCPUs", o.SMP, run.MaxSMP)
 			}
 			if simulate > 0 {
 				tab, err := sequential.CompareDesigns(sequential.Config{}, simulate, 1)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"mvdan.cc/sh/v3/expand"
+	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/crashrig/crashrig/internal/atomicfile"
 	"github.com/crashrig/crashrig/internal/compare"
@@ -79,10 +82,10 @@ Exit status: 0 no difference of that size, 10 the first variant crashes more,
 	f.run.registerOn(fl, false)
 	fl.StringArrayVarP(&f.kernels, "kernel", "k", nil, "kernel image, as NAME=PATH to name a variant (repeatable)")
 	fl.StringArrayVar(&f.variants, "variant", nil, `NAME="run flags" (repeatable), e.g. smp1="--smp 1"`)
-	fl.Float64Var(&f.test.Alpha, "alpha", 0.05, "chance of declaring a difference between variants that crash alike")
-	fl.Float64Var(&f.test.Beta, "beta", 0.05, "chance of missing a difference of --min-effect")
-	fl.Float64Var(&f.test.MinRatio, "min-effect", 2, "smallest hazard ratio worth finding (and time ratio worth reporting when both crash every run)")
-	fl.StringVar(&f.method, "method", "log-rank", "evidence: log-rank (every run's crash time or censoring, as e-values; any hazard shape), race (only which of a pair of runs crashes first), exposure (crash rates over VM-time; assumes a constant hazard) or per-run (crashed within the run or not)")
+	fl.Float64Var(&f.test.Alpha, "alpha", sequential.DefaultAlpha, "chance of declaring a difference between variants that crash alike")
+	fl.Float64Var(&f.test.Beta, "beta", sequential.DefaultBeta, "chance of missing a difference of --min-effect")
+	fl.Float64Var(&f.test.MinRatio, "min-effect", sequential.DefaultMinRatio, "smallest hazard ratio worth finding (and time ratio worth reporting when both crash every run)")
+	fl.StringVar(&f.method, "method", sequential.LogRank.String(), "evidence: log-rank (every run's crash time or censoring, as e-values; any hazard shape), race (only which of a pair of runs crashes first), exposure (crash rates over VM-time; assumes a constant hazard) or per-run (crashed within the run or not)")
 	fl.StringVar(&f.test.Title, "title", "", "count only crashes with this title")
 	fl.IntVarP(&f.fixed, "runs", "n", 0, "fixed design: exactly N runs per variant, then one test")
 	fl.IntVar(&f.test.MaxRuns, "max-runs", 1000, "undecided after this many runs in all (well above what the error rates need; the same command with a larger value continues)")
@@ -105,17 +108,8 @@ func runCompare(cmd *cobra.Command, f *compareFlags, args, argv []string, stdout
 	if err != nil {
 		return err
 	}
-	switch f.method {
-	case "log-rank", "logrank":
-		f.test.Method = sequential.LogRank
-	case "exposure":
-		f.test.Method = sequential.Exposure
-	case "race":
-		f.test.Method = sequential.Race
-	case "per-run":
-		f.test.Method = sequential.PerRun
-	default:
-		return usageErr("--method %q: want log-rank, race, exposure or per-run", f.method)
+	if f.test.Method, err = sequential.ParseMethod(f.method); err != nil {
+		return usageErr("--%v", err)
 	}
 	if err := checkOutput("--html", f.html); err != nil {
 		return err
@@ -162,7 +156,7 @@ func runCompare(cmd *cobra.Command, f *compareFlags, args, argv []string, stdout
 		}
 		return &exitError{code: exitInfra, err: err}
 	}
-	if err := printComparison(stdout, stderr, out, names, f, db); err != nil {
+	if err := printComparison(stdout, stderr, out, f, db); err != nil {
 		return &exitError{code: exitInfra, err: err}
 	}
 	if ctx.Err() != nil {
@@ -310,73 +304,30 @@ func firstErr(a, b error) error {
 	return b
 }
 
-// splitWords splits a flag string the way a POSIX shell would, for quotes
-// and backslashes only.
+// splitWords splits a variant's flags as a shell would: quotes, escapes and
+// $VARIABLES from the environment, but no globbing.
 func splitWords(s string) ([]string, error) {
-	var out []string
-	var cur strings.Builder
-	inWord, quote := false, rune(0)
-	esc := false
-	for _, r := range s {
-		switch {
-		case esc:
-			cur.WriteRune(r)
-			esc = false
-		case r == '\\' && quote != '\'':
-			esc, inWord = true, true
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			} else {
-				cur.WriteRune(r)
-			}
-		case r == '\'' || r == '"':
-			quote, inWord = r, true
-		case r == ' ' || r == '\t' || r == '\n':
-			if inWord {
-				out = append(out, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			cur.WriteRune(r)
-			inWord = true
-		}
+	var words []*syntax.Word
+	err := syntax.NewParser().Words(strings.NewReader(s), func(w *syntax.Word) bool {
+		words = append(words, w)
+		return true
+	})
+	if err != nil {
+		return nil, err
 	}
-	if quote != 0 || esc {
-		return nil, fmt.Errorf("unterminated quote in %q", s)
-	}
-	if inWord {
-		out = append(out, cur.String())
-	}
-	return out, nil
+	return expand.Fields(&expand.Config{Env: expand.ListEnviron(os.Environ()...)}, words...)
 }
 
 // printComparison prints the decisions above the side-by-side report.
-func printComparison(w, stderr io.Writer, out *compare.Conclusion, names []string, f *compareFlags, db *store.DB) error {
-	s, err := db.Session(out.Session)
+func printComparison(w, stderr io.Writer, out *compare.Conclusion, f *compareFlags, db *store.DB) error {
+	conf := fmt.Sprintf("alpha %.3g, beta %.3g, min effect ×%g", f.test.Alpha, f.test.Beta, f.test.MinRatio)
+	m, err := report.FromComparison(db, out.Session, out.Decisions, conf, out.Resumed, out.Reused, time.Now())
 	if err != nil {
 		return err
 	}
-	m, err := report.FromSession(db, s, time.Now())
-	if err != nil {
-		return err
-	}
-	m.Decision = report.ComparisonDecision(out.Decisions,
-		fmt.Sprintf("alpha %.3g, beta %.3g, min effect ×%g", f.test.Alpha, f.test.Beta, f.test.MinRatio), out.Session)
 	for _, it := range m.Decision.Items {
 		if it.Budget != "" {
 			logTo(stderr)("%s vs %s: %s", it.A, it.B, it.Budget)
-		}
-	}
-	if out.Resumed > 0 {
-		m.Warnings = append(m.Warnings, fmt.Sprintf("continued: %d runs came from an earlier, unfinished run of the same comparison", out.Resumed))
-	}
-	for i, n := range out.Reused {
-		for j := range m.Variants {
-			if m.Variants[j].Name == names[i] {
-				m.Variants[j].Reused = n
-			}
 		}
 	}
 	if f.html != "" {

@@ -121,3 +121,22 @@ func TestArchitectureNamesEveryPackage(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitWords(t *testing.T) {
+	t.Setenv("CRASHRIG_TEST_N", "4")
+	for in, want := range map[string][]string{
+		`--smp 1`:                       {"--smp", "1"},
+		`--env "A=b c" --append 'x=$y'`: {"--env", "A=b c", "--append", "x=$y"},
+		`--smp $CRASHRIG_TEST_N a\ b`:   {"--smp", "4", "a b"},
+		`--append x=*`:                  {"--append", "x=*"},
+		``:                              nil,
+	} {
+		got, err := splitWords(in)
+		if err != nil || strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("splitWords(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := splitWords(`--env "A=b`); err == nil {
+		t.Error("an unterminated quote was accepted")
+	}
+}

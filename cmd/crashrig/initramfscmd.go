@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -11,7 +13,9 @@ import (
 	"github.com/crashrig/crashrig/internal/guestbin"
 	"github.com/crashrig/crashrig/internal/image"
 	"github.com/crashrig/crashrig/internal/repro"
+	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/internal/xdg"
+	"github.com/crashrig/crashrig/reproducer/marker"
 )
 
 func newInitramfsCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -35,12 +39,8 @@ func newInitramfsCmd(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
-			for _, s := range adds {
-				a, err := image.ParseAdd(s)
-				if err != nil {
-					return &exitError{code: exitUsage, err: err}
-				}
-				im.Add = append(im.Add, a)
+			if im.Add, err = image.ParseAdds(adds); err != nil {
+				return &exitError{code: exitUsage, err: err}
 			}
 			im.Repro, im.Compression = r, codec
 			if err := im.Validate(); err != nil {
@@ -66,7 +66,8 @@ func newInitramfsCmd(stdout, stderr io.Writer) *cobra.Command {
 			if im.InitScript == image.InitSeed {
 				fmt.Fprintf(stderr, "crashrig: boot it with: -initrd %s -append console=ttyS0\n", out)
 			} else {
-				fmt.Fprintf(stderr, "crashrig: boot it with: -initrd %s -append 'console=ttyS0 panic=-1 crashrig.run=%s crashrig.d=30'\n", out, r.GuestPath())
+				orders := marker.Orders{Run: r.GuestPath(), Args: r.Args, Duration: 30 * time.Second}.Words()
+				fmt.Fprintf(stderr, "crashrig: boot it with: -initrd %s -append '%s %s'\n", out, run.DefaultCmdline, strings.Join(orders, " "))
 			}
 			return nil
 		},

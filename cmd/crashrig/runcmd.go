@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -77,83 +76,40 @@ func (f *runFlags) registerOn(fl *pflag.FlagSet, kernel bool) {
 
 // checkRanges refuses numbers no run can use, before anything is built or booted.
 func (f *runFlags) checkRanges() error {
-	o := f.opts
 	switch {
-	case o.Duration < 0:
-		return usageErr("-d %v: a run cannot last a negative time (0 runs until the reproducer exits)", o.Duration)
-	case o.HangTimeout <= 0:
-		return usageErr("--hang-timeout %v: want a positive duration, e.g. 15s", o.HangTimeout)
-	case o.BootTimeout <= 0:
-		return usageErr("--boot-timeout %v: want a positive duration, e.g. 60s", o.BootTimeout)
-	case o.Grace < 0:
-		return usageErr("--grace %v: want 0 or more", o.Grace)
-	case o.SMP < 1 || o.SMP > maxSMP:
-		return usageErr("--smp %d: want 1 to %d vCPUs", o.SMP, maxSMP)
-	case o.Memory < minMemory || o.Memory > maxMemory:
-		return usageErr("-m %d: want %d to %d MiB of guest memory", o.Memory, minMemory, maxMemory)
-	case o.Iterations < 1:
-		return usageErr("--iterations %d: want 1 or more reproducer runs per boot", o.Iterations)
 	case f.budget < 0:
 		return usageErr("--budget %v: want 0 (no limit) or more", f.budget)
 	case f.runs < 0:
 		return usageErr("-n %d: want 0 (no limit, with --until-crash or --budget) or more", f.runs)
-	case o.Accel != "auto" && o.Accel != "kvm" && o.Accel != "tcg":
-		return usageErr("--accel %q: want auto, kvm or tcg", o.Accel)
-	case o.TCGThread != "multi" && o.TCGThread != "single":
-		return usageErr("--tcg-thread %q: want multi or single", o.TCGThread)
+	}
+	if err := f.opts.Check(); err != nil {
+		return &exitError{code: exitUsage, err: err}
 	}
 	return nil
 }
 
-// Limits of the run flags: qemu's q35/pc machines take up to 288 vCPUs, and a guest
-// kernel with crashrig's image needs some tens of MiB.
-const (
-	maxSMP    = 288
-	minMemory = 64
-	maxMemory = 1 << 20
-)
-
 // options turns the flags and the words after -- into run options.
 func (f *runFlags) options(args []string, stderr io.Writer) (run.Options, error) {
+	f.opts.Env, f.opts.QemuArgs = f.env, f.qemuArgs
 	if err := f.checkRanges(); err != nil {
 		return f.opts, err
 	}
 	o := f.opts
-	for _, e := range f.env {
-		if !strings.Contains(e, "=") {
-			return o, usageErr("--env %q: want KEY=VALUE", e)
-		}
-	}
-	o.Env = f.env
-	o.QemuArgs = f.qemuArgs
-	repro, err := repro.Resolve(f.repro, args)
+	r, err := repro.Resolve(f.repro, args)
 	if err != nil {
 		return o, &exitError{code: exitUsage, err: err}
 	}
-	o.Repro = repro
-	for _, s := range f.add {
-		a, err := image.ParseAdd(s)
-		if err != nil {
-			return o, &exitError{code: exitUsage, err: err}
-		}
-		o.Image.Add = append(o.Image.Add, a)
+	o.Repro = r
+	if o.Image.Add, err = image.ParseAdds(f.add); err != nil {
+		return o, &exitError{code: exitUsage, err: err}
 	}
 	im := o.Image
-	im.Repro = repro
+	im.Repro = r
 	if err := im.Validate(); err != nil {
 		return o, &exitError{code: exitUsage, err: err}
 	}
-	if o.Image.InitScript == image.InitSeed {
-		// The seed init prints no heartbeat and cannot stop the
-		// reproducer: crashrig stops the guest -d after "Starting test
-		// now..." (a pass; package verdict), or waits for it with -d 0.
-		if o.Iterations > 1 {
-			return o, usageErr("--init-script seed runs the reproducer once per boot: drop --iterations")
-		}
-		o.HangTimeout = o.Duration
-		if o.Duration == 0 {
-			o.HangTimeout = 100 * 365 * 24 * time.Hour
-		}
+	if o.Image.InitScript == image.InitSeed && o.Iterations > 1 {
+		return o, usageErr("--init-script seed runs the reproducer once per boot: drop --iterations")
 	}
 	o.Logf = func(format string, a ...any) { fmt.Fprintf(stderr, "crashrig: "+format+"\n", a...) }
 	return o, nil

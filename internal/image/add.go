@@ -16,6 +16,19 @@ type Add struct {
 	Guest string // absolute path in the guest
 }
 
+// ParseAdds reads every --add value, in order.
+func ParseAdds(list []string) ([]Add, error) {
+	var adds []Add
+	for _, s := range list {
+		a, err := ParseAdd(s)
+		if err != nil {
+			return nil, err
+		}
+		adds = append(adds, a)
+	}
+	return adds, nil
+}
+
 // ParseAdd reads --add HOST:GUEST. Without ":GUEST" the file goes to /
 // under its own name.
 func ParseAdd(s string) (Add, error) {

@@ -4,9 +4,52 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/crashrig/crashrig/internal/sequential"
+	"github.com/crashrig/crashrig/internal/store"
 )
+
+// FromComparison builds the model of a comparison session: the session's runs
+// (FromSession) under the decisions of the comparison (ComparisonDecision), with
+// how many runs came from an earlier unfinished run of it (resumed) and, per
+// variant in the decisions' order, from earlier sessions (reused).
+func FromComparison(db *store.DB, session int64, ds []sequential.Decision, conf string, resumed int, reused []int, now time.Time) (*Model, error) {
+	s, err := db.Session(session)
+	if err != nil {
+		return nil, err
+	}
+	m, err := FromSession(db, s, now)
+	if err != nil {
+		return nil, err
+	}
+	m.Decision = ComparisonDecision(ds, conf, session)
+	if resumed > 0 {
+		m.Warnings = append(m.Warnings, fmt.Sprintf("continued: %d runs came from an earlier, unfinished run of the same comparison", resumed))
+	}
+	names := variantNames(ds)
+	for i, n := range reused {
+		for j := range m.Variants {
+			if i < len(names) && m.Variants[j].Name == names[i] {
+				m.Variants[j].Reused = n
+			}
+		}
+	}
+	return m, nil
+}
+
+// variantNames lists the variants of decisions that each compare the first
+// variant with another: the first, then each other in order.
+func variantNames(ds []sequential.Decision) []string {
+	var names []string
+	for i, d := range ds {
+		if i == 0 {
+			names = append(names, d.A)
+		}
+		names = append(names, d.B)
+	}
+	return names
+}
 
 // ComparisonDecision is the Decision a comparison shows above its tables: each
 // decision's headline and effect line, and its numbers for machine output. conf

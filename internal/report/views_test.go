@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/crashrig/crashrig/internal/kernel"
 	"github.com/crashrig/crashrig/internal/record"
+	"github.com/crashrig/crashrig/internal/sequential"
+	"github.com/crashrig/crashrig/internal/stats"
 	"github.com/crashrig/crashrig/internal/store"
 	"github.com/crashrig/crashrig/internal/verdict"
 )
@@ -124,12 +127,13 @@ func TestParseLogViews(t *testing.T) {
 	checkGolden(t, "parse.json.golden", js.String())
 }
 
-func TestFromSession(t *testing.T) {
+// sessionDB records a comparison session of old (3 passes) and new (3 crashes).
+func sessionDB(t *testing.T) (*store.DB, *store.Session) {
 	db, err := store.Open(filepath.Join(t.TempDir(), "r.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	s, err := db.BeginSession("compare", "old vs new", []string{"compare"})
 	if err != nil {
 		t.Fatal(err)
@@ -163,6 +167,11 @@ func TestFromSession(t *testing.T) {
 	}
 	db.SetSessionMeta(s.ID, "decided", "new crashes more than old")
 	s, _ = db.Session(s.ID)
+	return db, s
+}
+
+func TestFromSession(t *testing.T) {
+	db, s := sessionDB(t)
 	m, err := FromSession(db, s, generated)
 	if err != nil {
 		t.Fatal(err)
@@ -176,4 +185,30 @@ func TestFromSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkGolden(t, "session.txt.golden", buf.String())
+}
+
+func TestFromComparison(t *testing.T) {
+	db, s := sessionDB(t)
+	d := sequential.Decision{A: "old", B: "new", Outcome: sequential.MoreB, Method: sequential.LogRank, MinRatio: 2,
+		Runs: [2]int{3, 3}, Crashes: [2]int{0, 3}, Ratio: stats.Interval{Estimate: 0, Lower: 0, Upper: 0.2, Conf: 0.95}}
+	m, err := FromComparison(db, s.ID, []sequential.Decision{d}, "alpha 0.05", 4, []int{2, 0}, generated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Decision == nil || m.Decision.Text != "new crashes more than old" || m.Decision.Items[0].Outcome != "b-more" {
+		t.Fatalf("decision %+v", m.Decision)
+	}
+	if m.Variants[0].Name != "old" || m.Variants[0].Reused != 2 || m.Variants[1].Reused != 0 {
+		t.Errorf("reused runs: %s %d, %s %d; want old 2, new 0", m.Variants[0].Name, m.Variants[0].Reused,
+			m.Variants[1].Name, m.Variants[1].Reused)
+	}
+	if len(m.Warnings) != 1 || !strings.Contains(m.Warnings[0], "continued: 4 runs") {
+		t.Errorf("warnings %q, want the continued-runs note", m.Warnings)
+	}
+	und := d
+	und.Outcome = sequential.Undecided
+	m, _ = FromComparison(db, s.ID, []sequential.Decision{und}, "", 0, nil, generated)
+	if b := m.Decision.Items[0].Budget; !strings.Contains(b, fmt.Sprintf("continues session %d", s.ID)) {
+		t.Errorf("undecided budget note %q does not name the session to continue", b)
+	}
 }

@@ -60,6 +60,15 @@ func (o Options) withDefaults() Options {
 	if o.TCGThread == "" {
 		o.TCGThread = d.TCGThread
 	}
+	if o.Image.InitScript == image.InitSeed {
+		// The seed init prints no heartbeat and cannot stop the reproducer:
+		// crashrig stops the guest -d after "Starting test now..." (a pass;
+		// package verdict), or waits for it with -d 0.
+		o.HangTimeout = o.Duration
+		if o.Duration == 0 {
+			o.HangTimeout = 100 * 365 * 24 * time.Hour
+		}
+	}
 	if o.CacheDir == "" {
 		o.CacheDir = xdg.CacheDir()
 	}

@@ -10,6 +10,9 @@ package run
 
 import (
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/crashrig/crashrig/internal/image"
@@ -60,6 +63,48 @@ func Defaults() Options {
 		HangTimeout: 15 * time.Second,
 		BootTimeout: 60 * time.Second,
 	}
+}
+
+// Limits of the options: qemu's q35/pc machines take up to 288 vCPUs, and a guest
+// kernel with crashrig's image needs some tens of MiB.
+const (
+	MaxSMP    = 288
+	MinMemory = 64      // MiB
+	MaxMemory = 1 << 20 // MiB
+)
+
+// Check refuses values no run can use, naming the flag that sets each, before
+// anything is built or booted. It wants every field that has a default set
+// (start from Defaults): a zero there is refused, as a user who typed it
+// would expect.
+func (o Options) Check() error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrInput}, a...)...)
+	}
+	switch {
+	case o.Duration < 0:
+		return bad("-d %v: a run cannot last a negative time (0 runs until the reproducer exits)", o.Duration)
+	case o.HangTimeout <= 0:
+		return bad("--hang-timeout %v: want a positive duration, e.g. 15s", o.HangTimeout)
+	case o.BootTimeout <= 0:
+		return bad("--boot-timeout %v: want a positive duration, e.g. 60s", o.BootTimeout)
+	case o.Grace < 0:
+		return bad("--grace %v: want 0 or more", o.Grace)
+	case o.SMP < 1 || o.SMP > MaxSMP:
+		return bad("--smp %d: want 1 to %d vCPUs", o.SMP, MaxSMP)
+	case o.Memory < MinMemory || o.Memory > MaxMemory:
+		return bad("-m %d: want %d to %d MiB of guest memory", o.Memory, MinMemory, MaxMemory)
+	case o.Iterations < 1:
+		return bad("--iterations %d: want 1 or more reproducer runs per boot", o.Iterations)
+	case slices.ContainsFunc(o.Env, func(e string) bool { return !strings.Contains(e, "=") }):
+		i := slices.IndexFunc(o.Env, func(e string) bool { return !strings.Contains(e, "=") })
+		return bad("--env %q: want KEY=VALUE", o.Env[i])
+	case o.Accel != "auto" && o.Accel != "kvm" && o.Accel != "tcg":
+		return bad("--accel %q: want auto, kvm or tcg", o.Accel)
+	case o.TCGThread != "multi" && o.TCGThread != "single":
+		return bad("--tcg-thread %q: want multi or single", o.TCGThread)
+	}
+	return nil
 }
 
 // IsInput reports whether err is the user's input's fault.

@@ -53,6 +53,19 @@ func (m Method) String() string {
 	return "log-rank"
 }
 
+// ParseMethod is the inverse of Method.String ("logrank" is taken for log-rank).
+func ParseMethod(name string) (Method, error) {
+	for _, m := range []Method{LogRank, Race, Exposure, PerRun} {
+		if name == m.String() {
+			return m, nil
+		}
+	}
+	if name == "logrank" {
+		return LogRank, nil
+	}
+	return LogRank, fmt.Errorf("method %q: want log-rank, race, exposure or per-run", name)
+}
+
 // Defaults used for zero Config fields.
 const (
 	DefaultAlpha    = 0.05
