@@ -154,7 +154,7 @@ func (o Options) replay(cmp *sequential.Comparison, sess int64, k string, out *C
 			if !mine && !o.Reuse {
 				continue
 			}
-			for _, res := range results(i, r) {
+			for _, res := range observations(i, r) {
 				if err := cmp.Record(res); err != nil {
 					return err
 				}
@@ -169,12 +169,12 @@ func (o Options) replay(cmp *sequential.Comparison, sess int64, k string, out *C
 	return nil
 }
 
-// results turns one stored run into the test's results: one per iteration
+// observations turns one stored run into the test's observations: one per iteration
 // that ended in a pass, a crash or a hang.
-func results(variant int, r store.RunRecord) []sequential.Observation {
+func observations(variant int, r store.RunRecord) []sequential.Observation {
 	var out []sequential.Observation
 	for _, it := range r.Iterations {
-		res, ok := toResult(variant, it.Verdict, it.Title, it.TimeToCrash, it.Ran, 0)
+		res, ok := toObservation(variant, it.Verdict, it.Title, it.TimeToCrash, it.Ran, 0)
 		if ok {
 			out = append(out, res)
 		}
@@ -185,7 +185,7 @@ func results(variant int, r store.RunRecord) []sequential.Observation {
 	return out
 }
 
-func toResult(variant int, v verdict.Verdict, title string, ttc, ran, wall float64) (sequential.Observation, bool) {
+func toObservation(variant int, v verdict.Verdict, title string, ttc, ran, wall float64) (sequential.Observation, bool) {
 	res := sequential.Observation{Ticket: sequential.Ticket{Variant: variant}, VMTime: wall}
 	switch v {
 	case verdict.Crash:
@@ -232,7 +232,7 @@ func (p *policy) Observe(t batch.Ticket, r *record.Run) bool {
 	}
 	recorded := false
 	for i, it := range its {
-		res, ok := toResult(t.Variant, it.Verdict, it.Title, it.TimeToCrash, it.Ran, 0)
+		res, ok := toObservation(t.Variant, it.Verdict, it.Title, it.TimeToCrash, it.Ran, 0)
 		if !ok {
 			continue
 		}

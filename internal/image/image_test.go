@@ -5,28 +5,32 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/crashrig/crashrig/initramfs"
+	"github.com/crashrig/crashrig/internal/guestbin"
 	"github.com/crashrig/crashrig/internal/repro"
 )
 
-// staticProgram builds a tiny static program and returns its path.
+// staticProgram is crashrig's real guest binary (a static x86-64 program),
+// copied to dir/prog so listings name it the same way every time.
 func staticProgram(t *testing.T, dir string) string {
 	t.Helper()
-	src := filepath.Join(dir, "src", "main.go")
-	os.MkdirAll(filepath.Dir(src), 0o755)
-	os.WriteFile(src, []byte("package main\n\nfunc main() {}\n"), 0o644)
-	bin := filepath.Join(dir, "prog")
-	cmd := exec.Command("go", "build", "-o", bin, src)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	guest, err := guestbin.Builder{CacheDir: filepath.Join(dir, "cache")}.Path(context.Background())
+	if err != nil {
+		t.Fatal(err)
 	}
-	return bin
+	b, err := os.ReadFile(guest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog := filepath.Join(dir, "prog")
+	if err := os.WriteFile(prog, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return prog
 }
 
 // inputs lays out a script, a data file and a Go package (repro's tests cover

@@ -40,27 +40,23 @@ func checkGolden(t *testing.T, name, got string) {
 
 // sampleRun is a Go crash in the second of three iterations, as the runner returns it.
 func sampleRun() *record.Run {
-	start := time.Date(2026, 11, 25, 14, 2, 54, 0, time.UTC)
-	return &record.Run{
-		Outcome: verdict.Outcome{
-			Verdict: verdict.Crash, Kind: verdict.KindGo, Title: "go: fatal error: concurrent map writes in main.w",
-			Family: "go-fatal", Reason: "go crash report on the console 0.90s after the reproducer started",
-			TimeToCrash: 0.9, HostTTC: 0.95, BootGuest: 1.6, BootHost: 1.8,
-			Iterations: []verdict.Iteration{
-				{Index: 0, Verdict: verdict.Pass, Ran: 3.25},
-				{Index: 1, Verdict: verdict.Crash, Kind: "go", Title: "go: fatal error: concurrent map writes in main.w",
-					Family: "go-fatal", TimeToCrash: 0.9, HostTTC: 0.95, Ran: 0.9},
-				{Index: 2, Verdict: verdict.Pass, Ran: 3},
-			},
-		},
-		ID: "20261125-140254-abcd", Start: start, Wall: 9.5, Accel: "tcg,thread=multi", AccelNote: "KVM unusable: fell back to TCG",
-		Kernel: kernel.Image{Path: "/boot/vmlinuz", SHA256: strings.Repeat("ab", 32), Version: "6.1.0", Release: "6.1.0",
-			Label: "seed-probed", Description: "probed vDSO: -fstack-check on vclock_gettime.o"},
+	title := "go: fatal error: concurrent map writes in main.w"
+	r := &record.Run{
+		ID: "20261125-140254-abcd", Start: time.Date(2026, 11, 25, 14, 2, 54, 0, time.UTC), Wall: 9.5,
+		Accel: "tcg,thread=multi", AccelNote: "KVM unusable: fell back to TCG", Log: "/var/log/x.log", LogBytes: 4096,
 		Reproducer: "go20427", ReproArgs: []string{"-goroutines", "64"}, Duration: 60, SMP: 2, Memory: 512,
-		Cmdline: "console=ttyS0 panic=-1", QemuShell: "qemu-system-x86_64 -m 512", Log: "/var/log/x.log", LogBytes: 4096,
+		Kernel: kernel.Image{Path: "/boot/vmlinuz", SHA256: strings.Repeat("ab", 32), Release: "6.1.0",
+			Label: "seed-probed", Description: "probed vDSO: -fstack-check on vclock_gettime.o"},
+		QemuShell: "qemu-system-x86_64 -m 512", Text: "fatal error: concurrent map writes\n",
 		Info: []record.InfoItem{{Key: "footprint", Value: "4192 bytes"}}, Secondary: []string{"WARNING in foo"},
-		Text: "fatal error: concurrent map writes\n",
 	}
+	r.Verdict, r.Kind, r.Title, r.Family = verdict.Crash, verdict.KindGo, title, "go-fatal"
+	r.Reason = "go crash report on the console 0.90s after the reproducer started"
+	r.TimeToCrash, r.HostTTC, r.BootGuest, r.BootHost = 0.9, 0.95, 1.6, 1.8
+	r.Iterations = []verdict.Iteration{{Index: 0, Verdict: verdict.Pass, Ran: 3.25},
+		{Index: 1, Verdict: verdict.Crash, Kind: "go", Title: title, Family: "go-fatal", TimeToCrash: 0.9, Ran: 0.9},
+		{Index: 2, Verdict: verdict.Pass, Ran: 3}}
+	return r
 }
 
 func TestRunViews(t *testing.T) {
