@@ -113,7 +113,7 @@ func Prepare(ctx context.Context, o Options) (*Plan, error) {
 		return nil, err
 	}
 	p.Qemu = qemu.Config{Binary: o.QemuBinary, Kernel: p.Kernel.Path, Initrd: p.Initramfs, Append: cmdline,
-		SMP: o.SMP, Memory: o.Memory, TCGThread: o.TCGThread, BIOS: bios, Extra: o.QemuArgs}
+		SMP: o.SMP, Memory: o.Memory, TCGThread: o.TCGThread, BIOS: bios, Extra: o.QemuArgs, PVPanic: !o.NoPVPanic}
 	p.chooseAccel(ctx)
 	if err := p.Qemu.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInput, err)

@@ -19,6 +19,7 @@ type Trailer struct {
 	StoppedAt   float64       // with StopEarly: reproducer seconds
 	HangTimeout time.Duration // as configured
 	Iterations  int           // iterations asked for
+	PVPanic     bool          // qemu's pvpanic device reported a guest panic
 }
 
 // trailerPrefix starts the trailer line; the console parser reads it as plain text.
@@ -30,8 +31,12 @@ func (t Trailer) Format() string {
 	if stop == "" {
 		stop = "none"
 	}
-	return fmt.Sprintf("%s stop=%s stopped_at=%g hang_timeout=%g iterations=%d]\n", trailerPrefix, stop,
-		t.StoppedAt, t.HangTimeout.Seconds(), t.Iterations)
+	pv := ""
+	if t.PVPanic {
+		pv = " pvpanic=1"
+	}
+	return fmt.Sprintf("%s stop=%s stopped_at=%g hang_timeout=%g iterations=%d%s]\n", trailerPrefix, stop,
+		t.StoppedAt, t.HangTimeout.Seconds(), t.Iterations, pv)
 }
 
 // ParseTrailer finds the last trailer line in a console log.
@@ -57,6 +62,8 @@ func ParseTrailer(log []byte) (Trailer, bool) {
 			t.HangTimeout = time.Duration(s * float64(time.Second))
 		case "iterations":
 			t.Iterations, _ = strconv.Atoi(v)
+		case "pvpanic":
+			t.PVPanic = v == "1"
 		}
 	}
 	return t, true
@@ -78,6 +85,7 @@ func FromLog(log []byte) (Outcome, bool) {
 	t, ok := ParseTrailer(log)
 	if ok {
 		ev.Stop, ev.StoppedAt, ev.HangTimeout, ev.Iterations = t.Stop, t.StoppedAt, t.HangTimeout, t.Iterations
+		ev.PVPanic = t.PVPanic
 	}
 	out := Decide(ev)
 	if !ok && out.Family == "kernel-reboot" {

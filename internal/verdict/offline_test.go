@@ -25,6 +25,7 @@ func TestFromLog(t *testing.T) {
 		{"exit 3", head + mk(marker.Exit, "it", "0", "how", "exit", "status", "3", "el", "1.5") + trailer(StopNone), Crash, "exit status 3", true},
 		{"hang", head + trailer(StopHang), Hang, "no heartbeat", true},
 		{"stopped", head + trailer(StopEarly), Stopped, "", true},
+		{"pvpanic, silent console", head + "\n" + Trailer{HangTimeout: 15 * time.Second, Iterations: 1, PVPanic: true}.Format(), Crash, PVPanicTitle, true},
 		{"no trailer, no exit: unknown", head, "", "", false},
 		{"not a crashrig log", "[    0.000000] Linux version 6.1\n", "", "", false},
 	}
@@ -39,7 +40,7 @@ func TestFromLog(t *testing.T) {
 }
 
 func TestTrailerRoundTrip(t *testing.T) {
-	in := Trailer{Stop: StopEarly, StoppedAt: 2.25, HangTimeout: 15 * time.Second, Iterations: 3}
+	in := Trailer{Stop: StopEarly, StoppedAt: 2.25, HangTimeout: 15 * time.Second, Iterations: 3, PVPanic: true}
 	got, ok := ParseTrailer([]byte("console text\n" + in.Format()))
 	if !ok || got != in {
 		t.Errorf("ParseTrailer(Format(%+v)) = %+v, %v", in, got, ok)

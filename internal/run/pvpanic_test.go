@@ -1,0 +1,91 @@
+package run
+
+import (
+	"context"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crashrig/crashrig/internal/record"
+	"github.com/crashrig/crashrig/internal/testkernel"
+	"github.com/crashrig/crashrig/internal/verdict"
+)
+
+// bootDebug runs a built-in reproducer on the debug kernel, whose pvpanic
+// driver is built in (scripts/build-debug-kernel).
+func bootDebug(t *testing.T, o Options) *record.Run {
+	t.Helper()
+	o.Kernel = testkernel.Debug(t)
+	o.Accel, o.LogDir, o.Logf = "tcg", t.TempDir(), t.Logf
+	res, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	t.Logf("%s: %s %q signals %v (%s) wall %.2f log %s", t.Name(), res.Verdict, res.Title, res.Signals, res.Reason, res.Wall, res.Log)
+	checkOffline(t, res)
+	return res
+}
+
+// TestBootPVPanic: a kernel panic with the console muted (quiet
+// loglevel=0: the kernel prints nothing) is still a crash, seen by the
+// pvpanic device alone; with the console on, both signals see it; without
+// the device, the muted panic is only an unexpected reboot.
+func TestBootPVPanic(t *testing.T) {
+	sysrq := selftest("-mode", "sysrq", "-after", "1s")
+	tests := []struct {
+		name      string
+		append    string
+		noPVPanic bool
+		title     string
+		signals   []string
+	}{
+		{"muted console", "quiet loglevel=0", false, verdict.PVPanicTitle, []string{"pvpanic"}},
+		{"console and pvpanic", "", false, "kernel panic: sysrq triggered crash", []string{"console", "pvpanic"}},
+		{"muted console without pvpanic", "quiet loglevel=0", true, "unexpected reboot", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := bootDebug(t, Options{Repro: sysrq, Duration: 20 * time.Second, Append: tt.append, NoPVPanic: tt.noPVPanic})
+			if res.Verdict != verdict.Crash || res.Kind != verdict.KindKernel || res.Title != tt.title || !slices.Equal(res.Signals, tt.signals) {
+				t.Fatalf("got %s %s %q signals %v; want crash kernel %q signals %v", res.Verdict, res.Kind, res.Title, res.Signals, tt.title, tt.signals)
+			}
+			log, err := os.ReadFile(res.Log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if muted := tt.append != ""; muted == strings.Contains(string(log), "Kernel panic") {
+				t.Errorf("console muted=%v but the log's panic lines say otherwise:\n%s", muted, log)
+			}
+			if hasDev := slices.Contains(res.QemuArgv, "pvpanic"); hasDev == tt.noPVPanic {
+				t.Errorf("qemu argv %v: pvpanic device present=%v", res.QemuArgv, hasDev)
+			}
+			if ttc := res.TimeToCrash; ttc < 0.5 || ttc > 3 {
+				t.Errorf("time to crash %.2fs, want about 1s", ttc)
+			}
+		})
+	}
+}
+
+// TestPVPanicSocketRemoved: the monitor's socket lives in a private
+// directory that is gone after the run.
+func TestPVPanicSocketRemoved(t *testing.T) {
+	res := boot(t, Options{Repro: selftest("-mode", "pass"), Duration: time.Second})
+	sock := ""
+	for _, a := range res.QemuArgv {
+		if p, ok := strings.CutPrefix(a, "socket,id=qmp,path="); ok {
+			sock = p
+		}
+	}
+	if sock == "" {
+		t.Fatalf("no QMP socket in %v", res.QemuArgv)
+	}
+	dir := sock[:strings.LastIndexByte(sock, '/')]
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("%s still exists after the run (%v)", dir, err)
+	}
+	if res.Verdict != verdict.Pass || len(res.Signals) != 0 {
+		t.Errorf("got %s %q signals %v, want a pass", res.Verdict, res.Title, res.Signals)
+	}
+}
