@@ -105,6 +105,13 @@ func Prepare(ctx context.Context, o Options) (*Plan, error) {
 	if _, err := exec.LookPath(o.QemuBinary); err != nil {
 		return nil, fmt.Errorf("%s not found in PATH (Debian: apt-get install qemu-system-x86)", o.QemuBinary)
 	}
+	if o.Modules != "" {
+		mods, err := image.Modules(o.Modules, p.Kernel.Release, image.PVPanicModules)
+		if err != nil {
+			return nil, err
+		}
+		p.Opts.Image.Add = append(append([]image.Add{}, p.Opts.Image.Add...), mods...)
+	}
 	if err := p.buildImage(ctx); err != nil {
 		return nil, err
 	}

@@ -2,7 +2,9 @@ package run
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -87,5 +89,43 @@ func TestPVPanicSocketRemoved(t *testing.T) {
 	}
 	if res.Verdict != verdict.Pass || len(res.Signals) != 0 {
 		t.Errorf("got %s %q signals %v, want a pass", res.Verdict, res.Title, res.Signals)
+	}
+}
+
+// TestBootPVPanicModules: Debian's cloud kernel has the pvpanic driver as
+// a module; with --modules the image carries it, /init loads it, and the
+// muted panic is seen. Without it the same panic is only a reboot.
+func TestBootPVPanicModules(t *testing.T) {
+	k := testkernel.Path(t)
+	mods := filepath.Join(filepath.Dir(filepath.Dir(k)), "lib", "modules")
+	ents, err := os.ReadDir(mods)
+	if err != nil || len(ents) != 1 {
+		t.Fatalf("no modules beside the test kernel in %s (scripts/fetch-test-kernel keeps them): %v", mods, err)
+	}
+	sysrq := selftest("-mode", "sysrq", "-after", "1s")
+	for _, withMods := range []bool{true, false} {
+		t.Run(fmt.Sprintf("modules=%v", withMods), func(t *testing.T) {
+			o := Options{Repro: sysrq, Duration: 20 * time.Second, Append: "quiet loglevel=0"}
+			if withMods {
+				o.Modules = filepath.Join(mods, ents[0].Name())
+			}
+			res := boot(t, o)
+			want, signals := "unexpected reboot", []string(nil)
+			if withMods {
+				want, signals = verdict.PVPanicTitle, []string{"pvpanic"}
+			}
+			if res.Verdict != verdict.Crash || res.Title != want || !slices.Equal(res.Signals, signals) {
+				t.Fatalf("got %s %q signals %v, want crash %q signals %v", res.Verdict, res.Title, res.Signals, want, signals)
+			}
+			var loaded []string
+			for _, in := range res.Info {
+				if in.Key == "status" && in.Value == "loaded" {
+					loaded = append(loaded, in.Value)
+				}
+			}
+			if withMods && len(loaded) != 2 {
+				t.Errorf("info %v: want both modules loaded", res.Info)
+			}
+		})
 	}
 }
