@@ -112,8 +112,12 @@ func (p *Plan) BootControlled(ctx context.Context, ctl *Control) (*record.Run, e
 	}
 	// Why crashrig ended the VM, so that the log alone gives the same verdict offline.
 	panicked, panicAt := mon.result(w)
-	io.WriteString(logf, "\n"+verdict.Trailer{Stop: stop, StoppedAt: ctl.at(), HangTimeout: o.HangTimeout, Iterations: o.Iterations,
-		PVPanic: panicked}.Format())
+	tr := verdict.Trailer{Stop: stop, StoppedAt: ctl.at(), HangTimeout: o.HangTimeout, Iterations: o.Iterations,
+		PVPanic: panicked, BootTimeout: o.BootTimeout}
+	if stop == verdict.StopNone {
+		tr.QemuCode, tr.QemuSignal = ex.Code, ex.Signal
+	}
+	io.WriteString(logf, "\n"+tr.Format())
 	res.Timeline = w.times
 	res.Timeline.QemuExited = ex.Wall.Seconds()
 	res.Wall, res.QemuExit, res.QemuStderr = ex.Wall.Seconds(), ex.Code, ex.Stderr

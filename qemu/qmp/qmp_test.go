@@ -283,6 +283,7 @@ func TestRealQEMU(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer l.Close()
+		t0 := time.Now()
 		cmd := start(t, l.Args()...)
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
@@ -290,6 +291,8 @@ func TestRealQEMU(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Measured, not checked: how long after starting qemu the session is ready.
+		t.Logf("qemu start to negotiated session: %v", time.Since(t0))
 		defer c.Close()
 		check(t, c, cmd)
 	})
