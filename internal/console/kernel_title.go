@@ -27,8 +27,13 @@ func kernelReport(b *builder) *Report {
 	if t.family != "" {
 		r.Family = t.family
 	}
-	if r.CorruptedReason == "" && hasStamp(hdr.text[b.hdrPos:]) {
-		r.CorruptedReason = "the header line has another line's timestamp merged into it"
+	if k := stampIndex(hdr.text[b.hdrPos:]); r.CorruptedReason == "" && k >= 0 {
+		// Another record merged into the header line: the title is
+		// trusted only if the header up to the merge gives it alone.
+		cut := hdr.text[b.hdrPos : b.hdrPos+k]
+		if !cleanCut.MatchString(cut) || titleOf(b, cut).title != r.Title {
+			r.CorruptedReason = "the header line has another line's timestamp merged into it"
+		}
 	}
 	r.Corrupted = r.CorruptedReason != ""
 	r.Notes = kernelNotes(b)
@@ -44,7 +49,11 @@ type titled struct {
 
 // kernelTitle picks the first format of the rule that fits the report.
 func kernelTitle(b *builder) titled {
-	hdr := b.lines[b.hdr].text[b.hdrPos:]
+	return titleOf(b, b.lines[b.hdr].text[b.hdrPos:])
+}
+
+// titleOf titles b as if its header line (from the header on) were hdr.
+func titleOf(b *builder, hdr string) titled {
 	for _, f := range b.rule.formats {
 		m := f.re.FindStringSubmatch(hdr)
 		if m == nil {
@@ -436,13 +445,22 @@ var signalNames = map[uint32]string{
 	31: "SIGSYS",
 }
 
+// cleanCut matches header text that ends where a record could end: after
+// a space, a bracket, or a complete "f+0x1/0x2" function; a merge that
+// cuts a word ("at x.c:2", "in foo_b") may have cut what the title uses.
+var cleanCut = regexp.MustCompile(`(?:[\s)\]]|\+0x[0-9a-f]+/0x[0-9a-f]+)$`)
+
 // hasStamp reports whether s holds a kernel "[ sec.usec]" stamp, the sign
 // of two lines merged into one.
-func hasStamp(s string) bool {
+func hasStamp(s string) bool { return stampIndex(s) >= 0 }
+
+// stampIndex returns the position of the first "[ sec.usec]" stamp in s,
+// or -1.
+func stampIndex(s string) int {
 	b := []byte(s)
 	for i := bytes.IndexByte(b, '['); i >= 0; {
 		if _, n := timestamp(b[i:], false); n > 0 {
-			return true
+			return i
 		}
 		j := bytes.IndexByte(b[i+1:], '[')
 		if j < 0 {
@@ -450,7 +468,7 @@ func hasStamp(s string) bool {
 		}
 		i += 1 + j
 	}
-	return false
+	return -1
 }
 
 func joinLines(ls []line) string {

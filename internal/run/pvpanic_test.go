@@ -45,7 +45,7 @@ func TestBootPVPanic(t *testing.T) {
 	}{
 		{"muted console", "quiet loglevel=0", false, verdict.PVPanicTitle, []string{"pvpanic"}},
 		{"console and pvpanic", "", false, "kernel panic: sysrq triggered crash", []string{"console", "pvpanic"}},
-		{"muted console without pvpanic", "quiet loglevel=0", true, "unexpected reboot", nil},
+		{"muted console without pvpanic", "quiet loglevel=0", true, "unexpected kernel reboot", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,7 +110,7 @@ func TestBootPVPanicModules(t *testing.T) {
 				o.Modules = filepath.Join(mods, ents[0].Name())
 			}
 			res := boot(t, o)
-			want, signals := "unexpected reboot", []string(nil)
+			want, signals := "unexpected kernel reboot", []string(nil)
 			if withMods {
 				want, signals = verdict.PVPanicTitle, []string{"pvpanic"}
 			}

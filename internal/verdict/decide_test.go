@@ -95,9 +95,9 @@ func TestDecide(t *testing.T) {
 			Verdict: InfraFail, Reason: "KVM cannot run this guest: no kernel output within 5s under KVM",
 			Hint: "use --accel tcg (or --accel auto, which falls back by itself)"}},
 		{"guest reset mid-run", Evidence{Iterations: 1, Markers: []Marker{initM, start0, beat0}}, Outcome{
-			Verdict: Crash, Kind: "kernel", Family: "kernel-reboot", Title: "unexpected reboot", TimeToCrash: 1,
+			Verdict: Crash, Kind: "kernel", Family: "kernel-reboot", Title: "unexpected kernel reboot", TimeToCrash: 1,
 			Reason: "qemu ended (guest reset or powered off) while the reproducer ran, with no crash report", BootHost: 1.8, BootGuest: 1.6,
-			Iterations: []Iteration{{Index: 0, Verdict: Crash, Kind: "kernel", Family: "kernel-reboot", Title: "unexpected reboot", TimeToCrash: 1, Ran: 1}}}},
+			Iterations: []Iteration{{Index: 0, Verdict: Crash, Kind: "kernel", Family: "kernel-reboot", Title: "unexpected kernel reboot", TimeToCrash: 1, Ran: 1}}}},
 		{"stopped early by the caller", Evidence{Iterations: 1, Stop: StopEarly, StoppedAt: 2.5, Markers: []Marker{initM, start0, beat0}}, Outcome{
 			Verdict: Stopped, Reason: "stopped after 2.5s of the run, no crash by then: the comparison needed no more", BootHost: 1.8, BootGuest: 1.6,
 			Iterations: []Iteration{{Index: 0, Verdict: Stopped, Ran: 2.5}}}},

@@ -96,8 +96,10 @@ func judge(ev Evidence, it *iteration, idx int) judged {
 		j.Verdict, j.Title = Hang, "no exit"
 		j.reason = "the guest stopped reporting"
 	default:
-		j.Verdict, j.Kind, j.Title, j.Family = Crash, KindKernel, "unexpected reboot", "kernel-reboot"
+		j.Verdict, j.Kind, j.Title, j.Family = Crash, KindKernel, "unexpected kernel reboot", "kernel-reboot"
 		j.TimeToCrash = j.Ran
+		// syzbot's title for a reboot with no report, as the console parser gives it
+		// when the log shows a second boot.
 		j.reason = "qemu ended (guest reset or powered off) while the reproducer ran, with no crash report"
 	}
 	return j
