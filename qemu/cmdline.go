@@ -39,8 +39,9 @@ type Config struct {
 	// (-action panic=none), so the kernel still prints its panic and
 	// reboots, which -no-reboot turns into qemu's exit, as without it.
 	PVPanic bool
-	// QMP is a unix socket qemu connects its QMP monitor to as a client
-	// ("" = no monitor); see package qmp's Listener.
+	// QMP is a unix socket qemu connects its QMP monitor to as a client,
+	// retrying each second until it can ("" = no monitor); see package
+	// qmp's Listener.
 	QMP   string
 	Extra []string // further arguments, appended verbatim
 }
@@ -106,7 +107,9 @@ func (c Config) Argv() []string {
 		argv = append(argv, "-device", "pvpanic", "-action", "panic=none")
 	}
 	if c.QMP != "" {
-		argv = append(argv, "-chardev", "socket,id=qmp,path="+c.QMP, "-mon", "chardev=qmp,mode=control")
+		// reconnect: a replay of the stored command line, long after the
+		// socket is gone, still boots (qemu warns and retries each second).
+		argv = append(argv, "-chardev", "socket,id=qmp,path="+c.QMP+",reconnect=1", "-mon", "chardev=qmp,mode=control")
 	}
 	argv = append(argv, "-append", c.Append)
 	return append(argv, c.Extra...)

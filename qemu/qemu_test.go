@@ -86,7 +86,7 @@ func TestArgv(t *testing.T) {
 			"-net", "none", "-no-reboot", "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "2", "-m", "512M",
 			"-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con", "-kernel", "/k",
 			"-device", "pvpanic", "-action", "panic=none",
-			"-chardev", "socket,id=qmp,path=/run/x/qmp.sock", "-mon", "chardev=qmp,mode=control",
+			"-chardev", "socket,id=qmp,path=/run/x/qmp.sock,reconnect=1", "-mon", "chardev=qmp,mode=control",
 			"-append", ""}},
 	}
 	for _, tt := range tests {

@@ -243,7 +243,7 @@ var commonSkip = []string{
 	// Scheduler switch frames, at the bottom of every sleeping task's stack.
 	"^__switch_to", "finish_task_switch", "^context_switch$",
 	// IRQ and softirq entry: the dispatcher, not the handler it called.
-	"handle_irq", "^__?common_interrupt$", "^asm_common_interrupt$", "^_*sysvec_", "^asm_sysvec_",
+	"^_*handle_irq(?:_event|_event_percpu|_desc)?$", "^generic_handle_(?:domain_)?irq", "^__?common_interrupt$", "^asm_common_interrupt$", "^_*sysvec_", "^asm_sysvec_",
 	"irq_exit", "^_*do_softirq$", "^handle_softirqs$", "^invoke_softirq$", "^do_IRQ$",
 	// Sanitizers and debugging helpers.
 	"__sanitizer", "__asan", "kasan", "hwasan", "__msan", "kmsan", "kcsan_setup_watchpoint",
