@@ -32,6 +32,8 @@ func TestKernelRules(t *testing.T) {
 		{"WARNING: kernel stack regs at 00000000e3c1f5a4 in Web Content:1234 has bad 'bp' value 0000000000000000", "", "WARNING: kernel stack regs has bad 'bp' value"},
 		{"Unhandled fault: page domain fault (0x01b) at 0x00000000", "pgd = c4e6c000\n[00000000] *pgd=00000000\nInternal error: : 1b [#1] SMP ARM\nPC is at foo_ioctl+0x24/0x60\nLR is at vfs_ioctl+0x28/0x44\npc : [<c04a1c2c>]    lr : [<c02b7f0c>]    psr: 60000013\nBacktrace:\n[<c04a1c08>] (foo_ioctl) from [<c02b7f0c>] (vfs_ioctl+0x28/0x44)\n",
 			"Unhandled fault in foo_ioctl"},
+		{"Unhandled fault: synchronous external abort (0x96000010) at 0xffff000008d3c000", "Internal error: : 96000010 [#1] PREEMPT SMP\nCPU: 1 PID: 90 Comm: repro Not tainted 4.19.0 #1\npc : foo_read+0x1c/0x60\nlr : vfs_read+0x94/0x160\nCall trace:\n foo_read+0x1c/0x60\n vfs_read+0x94/0x160\n",
+			"Unhandled fault in foo_read"},
 		{"UBSAN: array-index-out-of-bounds in drivers/x/y.c:12:5", "\nindex 9 is out of range for type 'u8 [8]'\n" + regs, "UBSAN: array-index-out-of-bounds in caller_one"},
 		{"BUG: sleeping function called from invalid context at kernel/locking/mutex.c:580", "\n" + regs, "BUG: sleeping function called from invalid context in caller_one"},
 		{"BUG: scheduling while atomic: repro/77/0x00000002", "\n" + regs, "BUG: scheduling while atomic in caller_one"},
