@@ -23,17 +23,27 @@ const DefaultBinary = "qemu-system-x86_64"
 
 // A Config describes one guest.
 type Config struct {
-	Binary    string   // emulator ("" = DefaultBinary from PATH)
-	Kernel    string   // path to a bzImage
-	Initrd    string   // path to the initramfs ("" = none)
-	Append    string   // the whole kernel command line
-	SMP       int      // vCPUs (0 = DefaultSMP)
-	Memory    int      // guest RAM in MiB (0 = DefaultMemory)
-	Accel     string   // "kvm" or "tcg" ("" = "tcg")
-	CPU       string   // CPU model ("" = "host" under KVM, "max" under TCG)
-	TCGThread string   // "multi" or "single" ("" = "multi": vCPUs really run at once)
-	BIOS      string   // firmware image ("" = qemu's default)
-	Extra     []string // further arguments, appended verbatim
+	Binary    string // emulator ("" = DefaultBinary from PATH)
+	Kernel    string // path to a bzImage
+	Initrd    string // path to the initramfs ("" = none)
+	Append    string // the whole kernel command line
+	SMP       int    // vCPUs (0 = DefaultSMP)
+	Memory    int    // guest RAM in MiB (0 = DefaultMemory)
+	Accel     string // "kvm" or "tcg" ("" = "tcg")
+	CPU       string // CPU model ("" = "host" under KVM, "max" under TCG)
+	TCGThread string // "multi" or "single" ("" = "multi": vCPUs really run at once)
+	BIOS      string // firmware image ("" = qemu's default)
+	// PVPanic adds the isa pvpanic device (ACPI id QEMU0001, driven by the
+	// guest's pvpanic-mmio driver): a guest panic becomes a QMP
+	// GUEST_PANICKED event. qemu lets the guest go on after it
+	// (-action panic=none), so the kernel still prints its panic and
+	// reboots, which -no-reboot turns into qemu's exit, as without it.
+	PVPanic bool
+	// QMP is a unix socket qemu connects its QMP monitor to as a client,
+	// retrying each second until it can ("" = no monitor); see package
+	// qmp's Listener.
+	QMP   string
+	Extra []string // further arguments, appended verbatim
 }
 
 // The machine crashrig boots unless told otherwise: two vCPUs, because the races
@@ -92,6 +102,14 @@ func (c Config) Argv() []string {
 	}
 	if c.BIOS != "" {
 		argv = append(argv, "-bios", c.BIOS)
+	}
+	if c.PVPanic {
+		argv = append(argv, "-device", "pvpanic", "-action", "panic=none")
+	}
+	if c.QMP != "" {
+		// reconnect: a replay of the stored command line, long after the
+		// socket is gone, still boots (qemu warns and retries each second).
+		argv = append(argv, "-chardev", "socket,id=qmp,path="+c.QMP+",reconnect=1", "-mon", "chardev=qmp,mode=control")
 	}
 	argv = append(argv, "-append", c.Append)
 	return append(argv, c.Extra...)

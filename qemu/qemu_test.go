@@ -81,6 +81,13 @@ func TestArgv(t *testing.T) {
 			"-net", "none", "-no-reboot", "-accel", "tcg,thread=single", "-cpu", "qemu64", "-smp", "2", "-m", "512M",
 			"-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con", "-kernel", "/k", "-bios", "qboot.rom",
 			"-append", ""}},
+		{"pvpanic and qmp", Config{Kernel: "/k", PVPanic: true, QMP: "/run/x/qmp.sock"}, []string{
+			"qemu-system-x86_64", "-nodefaults", "-no-user-config", "-display", "none", "-monitor", "none",
+			"-net", "none", "-no-reboot", "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "2", "-m", "512M",
+			"-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con", "-kernel", "/k",
+			"-device", "pvpanic", "-action", "panic=none",
+			"-chardev", "socket,id=qmp,path=/run/x/qmp.sock,reconnect=1", "-mon", "chardev=qmp,mode=control",
+			"-append", ""}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -68,6 +68,8 @@ func (f *runFlags) registerOn(fl *pflag.FlagSet, kernel bool) {
 	fl.DurationVar(&o.BootTimeout, "boot-timeout", def.BootTimeout, "the reproducer must start within this long")
 	fl.StringVar(&o.LogDir, "log-dir", "", "where console logs go (default $XDG_STATE_HOME/crashrig/logs)")
 	fl.StringVar(&o.Initramfs, "initramfs", "", "boot this initramfs instead of building one (it must carry crashrig's /init)")
+	fl.BoolVar(&o.NoPVPanic, "no-pvpanic", false, "leave out the pvpanic device and its QMP monitor (a panic is then seen on the console only)")
+	fl.StringVar(&o.Modules, "modules", "", "the kernel package's lib/modules/RELEASE directory: /init loads its pvpanic modules (for kernels with CONFIG_PVPANIC_MMIO=m; see crashrig doctor)")
 	fl.StringVar(&f.db, "db", "", "results database (default $XDG_STATE_HOME/crashrig/crashrig.db)")
 	fl.StringVar(&f.label, "label", "", "a name for the kernel in reports")
 	fl.BoolVar(&f.jsonOut, "json", false, "print the result as one JSON object")

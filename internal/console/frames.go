@@ -233,6 +233,18 @@ var commonSkip = []string{
 	"program_check_common", "do_(kernel|translation)_fault", "do_mem_abort", "el1_abort",
 	"el1h_64_sync(?:_handler)?", "assertfail", "__fortify_report",
 	"stack_trace_consume_entry", "arch_stack_walk", "stack_trace_save",
+	// Fault injection: the failing allocation's own machinery.
+	"^_*should_fail", "^fail_dump$",
+	// Lockdep printing and checking its dependency graph.
+	"print_circular_bug", "check_noncircular", "check_prevs?_add", "validate_chain", "print_deadlock_bug",
+	"check_deadlock", "print_bad_irq_dependency", "check_irq_usage", "print_irq_inversion_bug",
+	"check_usage_(?:forwards|backwards)", "mark_lock_irq", "^valid_state$", "print_lock_class_header",
+	"print_held_locks_bug", "debug_check_no_locks", "^hlock_class$", "^lock_is_held",
+	// Scheduler switch frames, at the bottom of every sleeping task's stack.
+	"^__switch_to", "finish_task_switch", "^context_switch$",
+	// IRQ and softirq entry: the dispatcher, not the handler it called.
+	"^_*handle_irq(?:_event|_event_percpu|_desc)?$", "^generic_handle_(?:domain_)?irq", "^__?common_interrupt$", "^asm_common_interrupt$", "^_*sysvec_", "^asm_sysvec_",
+	"irq_exit", "^_*do_softirq$", "^handle_softirqs$", "^invoke_softirq$", "^do_IRQ$",
 	// Sanitizers and debugging helpers.
 	"__sanitizer", "__asan", "kasan", "hwasan", "__msan", "kmsan", "kcsan_setup_watchpoint",
 	"check_memory_region", "check_heap_object", "check_object", "read_word_at_a_time",
@@ -320,6 +332,23 @@ var stallAnchors = regexp.MustCompile(strings.Join([]string{
 	"__do_fault", "do_page_fault", "^page_fault$", "__fput", "task_work_run", "exit_to_usermode",
 	"smp_call_function", "tasklet_action", "tasklet_hi_action",
 }, "|"))
+
+// isStallStart recognises the line after which a lockup or stall report
+// prints the interrupted context: a stack frame of the timer interrupt that
+// caught the loop, or an "<EOI>"/"Exception stack" marker. lockdep's "irq
+// event stamp" lines ("hardirqs last enabled at (..): [<..>]
+// asm_sysvec_apic_timer_interrupt+0x16/0x20") name the timer interrupt too
+// but precede the registers: they are not a start.
+func isStallStart(t string) bool {
+	if strings.Contains(t, "<EOI>") || strings.Contains(t, "Exception stack") {
+		return true
+	}
+	if !strings.Contains(t, "apic_timer_interrupt") && !strings.Contains(t, "el1h_64_irq") {
+		return false
+	}
+	_, kind := parseFrame(t)
+	return kind == goodFrame || kind == badFrame
+}
 
 // stallFrame picks the frame above the first anchor (frames are already
 // stripped and filtered); with no anchor it falls back to the first frame.

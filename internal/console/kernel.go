@@ -139,6 +139,9 @@ func (a *analyzer) kernelLine(v *view) {
 		if a.glueHeader(v, r) {
 			return
 		}
+		if slubTrack(v.text[pos:]) && a.continueOpen(v) {
+			return
+		}
 		a.openKernel(v, r, f, pos)
 		return
 	}
@@ -226,6 +229,26 @@ func (a *analyzer) glueHeader(v *view, r *rule) bool {
 			a.n-last.lastN <= panicWindow && (last.ctx == "" || last.ctx == string(v.ctx) || len(v.ctx) == 0) {
 			last.closed, last.complete, last.lastTS = false, false, 0
 			a.kopen = append(a.kopen, last)
+			a.takeKernelLine(v)
+			return true
+		}
+	}
+	return false
+}
+
+// slubTrack recognises SLUB's "INFO: Allocated in f+0x1/0x2 age=3 cpu=0
+// pid=1" and "INFO: Freed in ..." lines (kernels before 5.x print the
+// prefix): inside a SLUB report they are its body, not a new report.
+func slubTrack(t []byte) bool {
+	return bytes.HasPrefix(t, []byte("INFO: Allocated in ")) || bytes.HasPrefix(t, []byte("INFO: Freed in "))
+}
+
+// continueOpen adds a line to a kernel report open in its context and
+// reports whether there was one.
+func (a *analyzer) continueOpen(v *view) bool {
+	for _, b := range a.kopen {
+		late := v.hasTS && b.lastTS > 0 && v.ts > b.lastTS+maxReportGap
+		if belongs(b, v) && !late && a.n-b.startN <= maxReportSpan {
 			a.takeKernelLine(v)
 			return true
 		}

@@ -10,6 +10,7 @@ var (
 	warnStack   = []part{pRIP, pHeader, pTrace}
 	lockStack   = []part{pAt, pTrace}
 	kasanStack  = []part{pHeader, pTrace}
+	kfenceStack = []part{pHeader, pFirstRun, pTrace} // KFENCE's access stack follows "… at 0x… (in kfence-#N):"
 	preemptSkip = []string{"dump_stack", "preemption", "preempt", "debug_", "processor_id", "this_cpu"}
 	leakSkip    = []string{"kmemleak", "mmap", "kmem", "slab", "alloc", "create_object", "idr_get", "list_lru_init",
 		"kasprintf", "kvasprintf", "pcpu_create", "strdup", "strndup", "memdup"}
@@ -31,19 +32,22 @@ var bugFormats = []*format{
 	{re: re(`^BUG: KMSAN: kernel-usb-infoleak in ([a-zA-Z0-9_.]+)`), title: "KMSAN: kernel-usb-infoleak in {frame}",
 		stack: []part{pTrace}, family: "kernel-kmsan",
 		skip: []string{"alloc_skb", "usb_submit_urb", "usb_start_wait_urb", "usb_bulk_msg", "usb_interrupt_msg", "usb_control_msg"}},
+	// KMSAN prints the stack right after the header, with no "Call
+	// Trace:" line; the function the header names may be a generic copy
+	// helper (kernel-infoleak in _copy_to_user), skipped like any other.
 	{re: re(`^BUG: KMSAN: ([a-z0-9-]+) in ([a-zA-Z0-9_.]+)`), title: "KMSAN: {1} in {frame}", alt: []string{"bad-access in {frame}"},
-		stack: []part{pTrace, pHeader}, fn: 2, family: "kernel-kmsan",
+		stack: []part{pFirstRun, pTrace, pHeader}, fn: 2, family: "kernel-kmsan",
 		skip: []string{"alloc_skb", "netlink_ack", "netlink_rcv_skb", "_encrypt$", "^(?:crypto|cipher|drbg|rng)_"}},
 	{re: re(`^BUG: KMSAN: (.*)`), title: "KMSAN: {1}", family: "kernel-kmsan"},
 	{re: re(`^BUG: KCSAN: (.*)`), title: "KCSAN: {1}", family: "kernel-kcsan"},
 	{re: re(`^BUG: KFENCE: (use-after-free|out-of-bounds) (read|write) in ([a-zA-Z0-9_.]+)`), title: "KFENCE: {1} {2} in {frame}",
-		alt: []string{"bad-access in {frame}"}, stack: kasanStack, fn: 3, family: "kernel-kfence"},
+		alt: []string{"bad-access in {frame}"}, stack: kfenceStack, fn: 3, family: "kernel-kfence"},
 	{re: re(`^BUG: KFENCE: invalid free in ([a-zA-Z0-9_.]+)`), title: "KFENCE: invalid free in {frame}",
-		alt: []string{"invalid-free in {frame}"}, stack: kasanStack, fn: 1, family: "kernel-kfence"},
+		alt: []string{"invalid-free in {frame}"}, stack: kfenceStack, fn: 1, family: "kernel-kfence"},
 	{re: re(`^BUG: KFENCE: invalid (read|write) in ([a-zA-Z0-9_.]+)`), title: "KFENCE: invalid {1} in {frame}",
-		alt: []string{"bad-access in {frame}"}, stack: kasanStack, fn: 2, family: "kernel-kfence"},
+		alt: []string{"bad-access in {frame}"}, stack: kfenceStack, fn: 2, family: "kernel-kfence"},
 	{re: re(`^BUG: KFENCE: memory corruption in ([a-zA-Z0-9_.]+)`), title: "KFENCE: memory corruption in {frame}",
-		stack: kasanStack, fn: 1, family: "kernel-kfence"},
+		stack: kfenceStack, fn: 1, family: "kernel-kfence"},
 	{re: re(`^BUG: KFENCE: (.*)`), title: "KFENCE: {1}", family: "kernel-kfence"},
 	{re: re(`^BUG: (?:unable to handle kernel paging request|unable to handle page fault for address|Unable to handle kernel data access|Unable to handle kernel instruction fetch)`),
 		title: "BUG: unable to handle kernel paging request in {frame}", alt: []string{"bad-access in {frame}"},
@@ -131,9 +135,11 @@ var warningFormats = []*format{
 		stack: []part{pAt}, raw: true, family: "kernel-lockdep"},
 	{re: re(`^WARNING: inconsistent lock state`), title: "inconsistent lock state in {frame}", stack: []part{pTrace}, family: "kernel-lockdep"},
 	{re: re(`^WARNING: suspicious RCU usage`), title: "WARNING: suspicious RCU usage in {frame}", stack: []part{pTrace},
-		skip: rcuSkip, family: "kernel-lockdep"},
-	{re: re(`^WARNING: kernel stack regs at [0-9a-f]+ in [^ ]* has bad '([^']+)' value`), title: "WARNING: kernel stack regs has bad '{1}' value"},
-	{re: re(`^WARNING: kernel stack frame pointer at [0-9a-f]+ in [^ ]* has bad value`), title: "WARNING: kernel stack frame pointer has bad value"},
+		skip: rcuSkip, family: "kernel-lockdep", noFrame: "WARNING: suspicious RCU usage"},
+	// The unwinder's complaint: "in %s:%d" is the task's comm, which may
+	// hold spaces, and its pid.
+	{re: re(`^WARNING: kernel stack regs at [0-9a-f]+ in .+? has bad '([^']+)' value`), title: "WARNING: kernel stack regs has bad '{1}' value"},
+	{re: re(`^WARNING: kernel stack frame pointer at [0-9a-f]+ in .+? has bad value`), title: "WARNING: kernel stack frame pointer has bad value"},
 	{re: re(`^WARNING: bad unlock balance detected!`), title: "WARNING: bad unlock balance in {frame}", stack: lockStack, family: "kernel-lockdep"},
 	{re: re(`^WARNING: held lock freed!`), title: "WARNING: held lock freed in {frame}", stack: []part{pAt}, raw: true, family: "kernel-lockdep"},
 	{re: re(`^WARNING: Invalid wait context`), title: "WARNING: locking bug in {frame}", stack: []part{pTrace},
@@ -160,7 +166,7 @@ var infoFormats = []*format{
 	{re: re(`^INFO: trying to register non-static key`), title: "INFO: trying to register non-static key in {frame}",
 		stack: []part{pTrace}, skip: []string{"stack", "lock", "IRQ"}, family: "kernel-lockdep"},
 	{re: re(`^INFO: suspicious RCU usage`), title: "INFO: suspicious RCU usage in {frame}", stack: []part{pTrace},
-		skip: rcuSkip, family: "kernel-lockdep"},
+		skip: rcuSkip, family: "kernel-lockdep", noFrame: "INFO: suspicious RCU usage"},
 	{re: re(`^INFO: task .* blocked for more than [0-9]+ seconds`), title: "INFO: task hung in {frame}",
 		alt: []string{"hang in {frame}"}, stack: []part{pTrace}, extract: exHang, family: "kernel-hang"},
 	{re: re(`^INFO: task .* can't die for more than .* seconds`), title: "INFO: task can't die in {frame}",

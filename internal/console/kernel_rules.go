@@ -41,6 +41,10 @@ type format struct {
 	corrupt string   // the format itself means a broken report
 	family  string   // overrides the rule's family
 	extract extractor
+	// noFrame titles a report whose stack holds no guilty frame when
+	// the header alone names the bug class ("WARNING: suspicious RCU
+	// usage"); such a report is not corrupted.
+	noFrame string
 	// raw takes the first candidate frame as is, without skipping
 	// generic helpers (lockdep's "at:" lines already name the caller).
 	raw bool
@@ -65,6 +69,7 @@ const (
 	pLeak                  // kmemleak's "backtrace:" frames
 	pPageOwner             // the stack after "page last allocated" (Bad page reports)
 	pBecame                // the stack after lockdep's "which became ... at:"
+	pFirstRun              // the first run of frames after the header, with no "Call Trace:" line (KFENCE)
 )
 
 type extractor int
@@ -202,10 +207,13 @@ var rules = []*rule{
 		},
 	},
 	{
-		header: "BUG kmalloc-",
+		// SLUB's slab_bug(): "BUG <cache> (<taint>): <what>", for any
+		// cache, kmalloc-1k or a named one (lkdtm-heap-double_free).
+		header: "BUG ",
 		family: "kernel-memory",
 		formats: []*format{
-			{re: re(`^BUG kmalloc-.*: Object already free`), title: "BUG: Object already free"},
+			{re: re(`^BUG \S+ \((?:Not tainted|Tainted:[^)]*)\): Object already free`), title: "BUG: Object already free"},
+			{re: re(`^BUG \S+ \((?:Not tainted|Tainted:[^)]*)\): ([^.:]+?)(?: 0x[0-9a-f]+)?(?:[.:].*)?$`), title: "BUG: {1}"},
 			{re: re(`^BUG kmalloc-[^:]*: ([A-Za-z][A-Za-z ]*)`), title: "BUG: {1}"},
 		},
 	},

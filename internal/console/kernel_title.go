@@ -27,8 +27,13 @@ func kernelReport(b *builder) *Report {
 	if t.family != "" {
 		r.Family = t.family
 	}
-	if r.CorruptedReason == "" && hasStamp(hdr.text[b.hdrPos:]) {
-		r.CorruptedReason = "the header line has another line's timestamp merged into it"
+	if k := stampIndex(hdr.text[b.hdrPos:]); r.CorruptedReason == "" && k >= 0 {
+		// Another record merged into the header line: the title is
+		// trusted only if the header up to the merge gives it alone.
+		cut := hdr.text[b.hdrPos : b.hdrPos+k]
+		if !cleanCut.MatchString(cut) || titleOf(b, cut).title != r.Title {
+			r.CorruptedReason = "the header line has another line's timestamp merged into it"
+		}
 	}
 	r.Corrupted = r.CorruptedReason != ""
 	r.Notes = kernelNotes(b)
@@ -44,7 +49,11 @@ type titled struct {
 
 // kernelTitle picks the first format of the rule that fits the report.
 func kernelTitle(b *builder) titled {
-	hdr := b.lines[b.hdr].text[b.hdrPos:]
+	return titleOf(b, b.lines[b.hdr].text[b.hdrPos:])
+}
+
+// titleOf titles b as if its header line (from the header on) were hdr.
+func titleOf(b *builder, hdr string) titled {
 	for _, f := range b.rule.formats {
 		m := f.re.FindStringSubmatch(hdr)
 		if m == nil {
@@ -67,11 +76,27 @@ func applyFormat(b *builder, f *format, caps []string) titled {
 	t := titled{family: f.family, corrupt: f.corrupt}
 	frame, raw := "", ""
 	if strings.Contains(f.title, "{frame}") {
-		raw = guiltyFrame(b, f, caps)
+		// Without caller ids another task's output may be mixed into
+		// the report: frames are read only up to where it starts. A
+		// frame found before that point is trusted; none found is
+		// corruption, and the title says so rather than guess.
+		after := b.lines[b.hdr+1:]
+		cut, why := len(after), ""
+		if b.ctx == "" {
+			cut, why = interleaveCut(after)
+		}
+		raw = guiltyFrame(b, f, caps, after[:cut])
 		frame = stripFrame(raw)
-		if frame == "" {
+		switch {
+		case frame != "":
+		case f.noFrame != "" && why == "" && t.corrupt == "":
+			// The header alone names the bug class.
+			return titled{title: expand(f.noFrame, caps, ""), family: f.family}
+		default:
 			frame, raw = "corrupted", "corrupted"
-			if t.corrupt == "" {
+			if t.corrupt == "" && why != "" {
+				t.corrupt = "no guilty frame before " + why
+			} else if t.corrupt == "" {
 				t.corrupt = "no guilty frame: the stack trace is missing or holds only generic frames"
 			}
 		}
@@ -149,9 +174,8 @@ func (b *builder) findMore(f *format) []string {
 
 // guiltyFrame walks the format's stack parts in order and returns the
 // first frame that is not a generic helper (unstripped).
-func guiltyFrame(b *builder, f *format, caps []string) string {
+func guiltyFrame(b *builder, f *format, caps []string, after []line) string {
 	skip := func(fn string) bool { return !f.raw && f.skipRE.MatchString(fn) }
-	after := b.lines[b.hdr+1:]
 	if f.extract != exNone {
 		// Extractors see the stripped names of the frames that are not
 		// skipped, as a list; the raw name of the pick is returned.
@@ -163,7 +187,9 @@ func guiltyFrame(b *builder, f *format, caps []string) string {
 		}
 		var raw, stripped []string
 		for _, fn := range src {
-			if !skip(fn) {
+			// Anchors stay even when generic (do_softirq): the frame
+			// above them is the one wanted.
+			if !skip(fn) || stallAnchors.MatchString(stripFrame(fn)) {
 				raw = append(raw, fn)
 				stripped = append(stripped, stripFrame(fn))
 			}
@@ -216,6 +242,15 @@ func partFrames(p part, b *builder, f *format, caps []string, after []line) []st
 		return framesAfter(after, "backtrace")
 	case pPageOwner:
 		return framesAfter(after, "page last allocated")
+	case pFirstRun:
+		for i, l := range after {
+			if i > 4 || isStackStart(l.text) {
+				break
+			}
+			if _, kind := parseFrame(l.text); kind == goodFrame {
+				return frameRun(after[i:])
+			}
+		}
 	case pBecame:
 		for i, l := range after {
 			if strings.Contains(l.text, "which became ") && strings.HasSuffix(strings.TrimSpace(l.text), "at:") {
@@ -224,6 +259,37 @@ func partFrames(p part, b *builder, f *format, caps []string, after []line) []st
 		}
 	}
 	return nil
+}
+
+// interleaveCut finds where output from elsewhere starts inside a report
+// printed without caller ids: a fault injection report (its stack would
+// name the failing allocation's caller), a second "<TASK>" before the
+// first trace closed, or a frame line with another line's timestamp
+// merged into it. It returns len(lines) and "" when there is none.
+func interleaveCut(lines []line) (int, string) {
+	inTask, frames := false, 0
+	for i, l := range lines {
+		t := strings.TrimSpace(l.text)
+		switch {
+		case strings.HasPrefix(t, "FAULT_INJECTION: forcing a failure"):
+			return i, "a fault injection report interleaved with it"
+		case t == "<TASK>":
+			if inTask && frames > 0 {
+				return i, "a second call trace interleaved with it"
+			}
+			inTask, frames = true, 0
+		case t == "</TASK>":
+			inTask = false
+		default:
+			if _, kind := parseFrame(t); kind == goodFrame || kind == badFrame {
+				if hasStamp(t) {
+					return i, "a line of other output merged into its stack trace"
+				}
+				frames++
+			}
+		}
+	}
+	return len(lines), ""
 }
 
 // framesAfter returns the frames following the first line containing key.
@@ -311,8 +377,7 @@ func atFrames(lines []line) []string {
 func stallFrames(lines []line) []string {
 	start := -1
 	for i, l := range lines {
-		if strings.Contains(l.text, "apic_timer_interrupt") || strings.Contains(l.text, "<EOI>") ||
-			strings.Contains(l.text, "el1h_64_irq") || strings.Contains(l.text, "Exception stack") {
+		if isStallStart(l.text) {
 			start = i
 			break
 		}
@@ -380,13 +445,22 @@ var signalNames = map[uint32]string{
 	31: "SIGSYS",
 }
 
+// cleanCut matches header text that ends where a record could end: after
+// a space, a bracket, or a complete "f+0x1/0x2" function; a merge that
+// cuts a word ("at x.c:2", "in foo_b") may have cut what the title uses.
+var cleanCut = regexp.MustCompile(`(?:[\s)\]]|\+0x[0-9a-f]+/0x[0-9a-f]+)$`)
+
 // hasStamp reports whether s holds a kernel "[ sec.usec]" stamp, the sign
 // of two lines merged into one.
-func hasStamp(s string) bool {
+func hasStamp(s string) bool { return stampIndex(s) >= 0 }
+
+// stampIndex returns the position of the first "[ sec.usec]" stamp in s,
+// or -1.
+func stampIndex(s string) int {
 	b := []byte(s)
 	for i := bytes.IndexByte(b, '['); i >= 0; {
 		if _, n := timestamp(b[i:], false); n > 0 {
-			return true
+			return i
 		}
 		j := bytes.IndexByte(b[i+1:], '[')
 		if j < 0 {
@@ -394,7 +468,7 @@ func hasStamp(s string) bool {
 		}
 		i += 1 + j
 	}
-	return false
+	return -1
 }
 
 func joinLines(ls []line) string {

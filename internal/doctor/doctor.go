@@ -109,4 +109,9 @@ func (d *doctor) config(img kernel.Image) {
 			d.say(report.Fail, f.Name(), f.Why+"; set "+f.Fix)
 		}
 	}
+	if ok, why := kernel.PVPanic(cfg); ok {
+		d.say(report.OK, "pvpanic signal", why)
+	} else {
+		d.say(report.Warn, "pvpanic signal", "unavailable: "+why)
+	}
 }

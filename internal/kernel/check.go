@@ -50,3 +50,21 @@ func Verify(c *Config) []Finding {
 func (c Check) Name() string {
 	return "CONFIG_" + strings.Join(c.Options, "|CONFIG_")
 }
+
+// PVPanic says whether a guest panic can reach the host through qemu's
+// isa pvpanic device, which crashrig adds to every run: the kernel needs
+// the pvpanic driver for it (PVPANIC_MMIO, which binds the device's ACPI
+// id QEMU0001) built in. A module does not load by itself from crashrig's
+// image; `crashrig run --modules DIR` carries the kernel package's
+// modules in and /init loads them.
+func PVPanic(c *Config) (ok bool, why string) {
+	switch v := c.Options["PVPANIC_MMIO"]; {
+	case c.Options["PVPANIC"] != "y":
+		return false, "no pvpanic support (CONFIG_PVPANIC is not set): a panic is seen on the console only"
+	case v == "y":
+		return true, "CONFIG_PVPANIC_MMIO=y: a panic is reported to qemu even when the console shows nothing"
+	case v == "m":
+		return false, "CONFIG_PVPANIC_MMIO=m is a module: give crashrig run --modules DIR (the kernel package's lib/modules/RELEASE) so /init loads pvpanic.ko and pvpanic-mmio.ko, or build it in (=y)"
+	}
+	return false, "CONFIG_PVPANIC_MMIO is not set (qemu's isa pvpanic device needs it; PVPANIC_PCI drives only -device pvpanic-pci): a panic is seen on the console only"
+}

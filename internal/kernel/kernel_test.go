@@ -85,3 +85,25 @@ func TestVerify(t *testing.T) {
 		t.Error("ParseConfig of a non-config succeeded")
 	}
 }
+
+func TestPVPanic(t *testing.T) {
+	tests := []struct {
+		config string
+		ok     bool
+		why    string
+	}{
+		{"CONFIG_PVPANIC=y\nCONFIG_PVPANIC_MMIO=y\n", true, "CONFIG_PVPANIC_MMIO=y"},
+		{"CONFIG_PVPANIC=y\nCONFIG_PVPANIC_MMIO=m\nCONFIG_PVPANIC_PCI=m\n", false, "--modules DIR"},
+		{"CONFIG_PVPANIC=y\nCONFIG_PVPANIC_PCI=y\n", false, "CONFIG_PVPANIC_MMIO is not set"},
+		{"CONFIG_SMP=y\n", false, "CONFIG_PVPANIC is not set"},
+	}
+	for _, tt := range tests {
+		cfg, err := ParseConfig(strings.NewReader(tt.config), "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, why := PVPanic(cfg); ok != tt.ok || !strings.Contains(why, tt.why) {
+			t.Errorf("PVPanic(%q) = %v %q; want %v and %q", tt.config, ok, why, tt.ok, tt.why)
+		}
+	}
+}

@@ -28,8 +28,9 @@ type ParsedLog struct {
 	Report         string   `json:"report,omitempty"`
 	// Verdict and Reason: for a console log crashrig recorded (it has guest markers),
 	// the run's verdict decided from the log alone, as the live run decided it.
-	Verdict string `json:"verdict,omitempty"`
-	Reason  string `json:"reason,omitempty"`
+	Verdict string   `json:"verdict,omitempty"`
+	Reason  string   `json:"reason,omitempty"`
+	Signals []string `json:"signals,omitempty"` // what saw a kernel crash: console, pvpanic
 }
 
 // ParseLog parses one console log read from name: the crashes the console
@@ -39,7 +40,7 @@ type ParsedLog struct {
 func ParseLog(name string, data []byte, withText bool) ParsedLog {
 	rec := parsed(name, console.Parse(data), withText)
 	if out, ok := verdict.FromLog(data); ok {
-		rec.Verdict, rec.Reason = string(out.Verdict), out.Reason
+		rec.Verdict, rec.Reason, rec.Signals = string(out.Verdict), out.Reason, out.Signals
 		if out.Verdict == verdict.Crash || out.Verdict == verdict.Hang {
 			rec.Crashed, rec.Kind, rec.Title, rec.Family = true, out.Kind, out.Title, out.Family
 		}

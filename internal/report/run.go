@@ -22,6 +22,9 @@ func RunText(w io.Writer, runID int64, r *record.Run, verbose bool) {
 	if r.Kind != "" {
 		row("kind", "%s", r.Kind)
 	}
+	if len(r.Signals) > 0 {
+		row("seen by", "%s", strings.Join(r.Signals, ", "))
+	}
 	if r.Corrupted {
 		row("corrupted", "yes: the report was damaged, the title may be wrong")
 	}

@@ -71,6 +71,15 @@ func (p *Plan) BootControlled(ctx context.Context, ctl *Control) (*record.Run, e
 		Initramfs: p.Initramfs, InitramfsID: p.InitramfsID, QemuVersion: p.QemuVersion, AccelNote: p.AccelNote, Env: o.Env}
 	res.Host, _ = os.Hostname()
 	cfg := p.Qemu.Defaults()
+	var mon *panicWatch
+	if cfg.PVPanic {
+		var err error
+		if mon, err = listenPanic(); err != nil {
+			return nil, err
+		}
+		defer mon.close()
+		cfg.QMP = mon.ln.Path
+	}
 	res.Accel = cfg.Accel
 	if cfg.Accel == "tcg" {
 		res.Accel = "tcg,thread=" + cfg.TCGThread
@@ -91,7 +100,7 @@ func (p *Plan) BootControlled(ctx context.Context, ctl *Control) (*record.Run, e
 	if err != nil {
 		return nil, err
 	}
-	w := &watch{plan: p, m: m, log: logf, stream: console.NewStream(), ctl: ctl}
+	w := &watch{plan: p, m: m, log: logf, stream: console.NewStream(), ctl: ctl, panics: mon.start(m)}
 	stop := w.loop(ctx)
 	if stop != verdict.StopNone {
 		m.Kill()
@@ -102,7 +111,13 @@ func (p *Plan) BootControlled(ctx context.Context, ctl *Control) (*record.Run, e
 		fmt.Fprintf(logf, "\n[crashrig: qemu's stderr]\n%s\n", s)
 	}
 	// Why crashrig ended the VM, so that the log alone gives the same verdict offline.
-	io.WriteString(logf, "\n"+verdict.Trailer{Stop: stop, StoppedAt: ctl.at(), HangTimeout: o.HangTimeout, Iterations: o.Iterations}.Format())
+	panicked, panicAt := mon.result(w)
+	tr := verdict.Trailer{Stop: stop, StoppedAt: ctl.at(), HangTimeout: o.HangTimeout, Iterations: o.Iterations,
+		PVPanic: panicked, BootTimeout: o.BootTimeout}
+	if stop == verdict.StopNone {
+		tr.QemuCode, tr.QemuSignal = ex.Code, ex.Signal
+	}
+	io.WriteString(logf, "\n"+tr.Format())
 	res.Timeline = w.times
 	res.Timeline.QemuExited = ex.Wall.Seconds()
 	res.Wall, res.QemuExit, res.QemuStderr = ex.Wall.Seconds(), ex.Code, ex.Stderr
@@ -114,6 +129,7 @@ func (p *Plan) BootControlled(ctx context.Context, ctl *Control) (*record.Run, e
 		QemuCode: ex.Code, QemuSignal: ex.Signal, QemuStderr: ex.Stderr, Stop: stop,
 		HangTimeout: o.HangTimeout, BootTimeout: o.BootTimeout, OutputBytes: w.bytes,
 		Iterations: o.Iterations, KVM: cfg.Accel == "kvm", KVMBroken: p.kvmBroken, StoppedAt: ctl.at(),
+		PVPanic: panicked, PVPanicHost: panicAt,
 	}
 	if stop != verdict.StopNone {
 		// Our own kill is not qemu failing.
@@ -145,6 +161,8 @@ type watch struct {
 	log       *os.File
 	stream    *console.Stream
 	ctl       *Control
+	panics    <-chan time.Time // GUEST_PANICKED events (nil without pvpanic)
+	panicAt   float64          // host seconds of the first one (0 = none)
 	bytes     int64
 	markers   []verdict.Marker
 	chunks    []chunkTime // see noteChunk
@@ -232,6 +250,8 @@ func (w *watch) loop(ctx context.Context) verdict.Stop {
 		case <-ctx.Done():
 			w.times.Decided = w.since(time.Now())
 			return verdict.StopInterrupted
+		case at := <-w.panics:
+			w.notePanic(at)
 		case ch, ok := <-w.m.Console:
 			if !ok {
 				w.times.Decided = w.since(time.Now())

@@ -105,6 +105,13 @@ func Prepare(ctx context.Context, o Options) (*Plan, error) {
 	if _, err := exec.LookPath(o.QemuBinary); err != nil {
 		return nil, fmt.Errorf("%s not found in PATH (Debian: apt-get install qemu-system-x86)", o.QemuBinary)
 	}
+	if o.Modules != "" {
+		mods, err := image.Modules(o.Modules, p.Kernel.Release, image.PVPanicModules)
+		if err != nil {
+			return nil, err
+		}
+		p.Opts.Image.Add = append(append([]image.Add{}, p.Opts.Image.Add...), mods...)
+	}
 	if err := p.buildImage(ctx); err != nil {
 		return nil, err
 	}
@@ -113,7 +120,7 @@ func Prepare(ctx context.Context, o Options) (*Plan, error) {
 		return nil, err
 	}
 	p.Qemu = qemu.Config{Binary: o.QemuBinary, Kernel: p.Kernel.Path, Initrd: p.Initramfs, Append: cmdline,
-		SMP: o.SMP, Memory: o.Memory, TCGThread: o.TCGThread, BIOS: bios, Extra: o.QemuArgs}
+		SMP: o.SMP, Memory: o.Memory, TCGThread: o.TCGThread, BIOS: bios, Extra: o.QemuArgs, PVPanic: !o.NoPVPanic}
 	p.chooseAccel(ctx)
 	if err := p.Qemu.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInput, err)

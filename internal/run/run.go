@@ -45,6 +45,8 @@ type Options struct {
 	LogDir      string        // where console logs go ("" = StateDir/logs)
 	CacheDir    string        // guest binaries, images, probes ("" = XDG cache)
 	Initramfs   string        // a ready image to boot instead of building one
+	NoPVPanic   bool          // leave out the pvpanic device and its QMP monitor
+	Modules     string        // a kernel package's lib/modules/RELEASE: /init loads its pvpanic modules ("" = none)
 	Image       image.Options // base, added files, init script (Guest and Repro are filled in by Prepare)
 	Logf        func(format string, a ...any)
 }

@@ -102,5 +102,6 @@ func bootOn(t *testing.T, kernel string, o Options) *record.Run {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkOffline(t, res)
 	return res
 }

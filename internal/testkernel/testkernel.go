@@ -72,3 +72,30 @@ func Seed(t testing.TB) (clean, probed string) {
 	}
 	return p[0], p[1]
 }
+
+var debug = sync.OnceValues(func() (string, error) {
+	if p := os.Getenv("CRASHRIG_DEBUG_KERNEL"); p != "" {
+		return p, nil
+	}
+	_, file, _, _ := runtime.Caller(0)
+	script := filepath.Join(filepath.Dir(file), "..", "..", "scripts", "build-debug-kernel")
+	b, err := exec.Command(script).Output()
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", script, err)
+	}
+	return strings.TrimSpace(string(b)), nil
+})
+
+// Debug returns the debug kernel of scripts/build-debug-kernel (lockdep,
+// KFENCE, LKDTM, the pvpanic driver built in): $CRASHRIG_DEBUG_KERNEL, or
+// the script's output (it builds the kernel on first use, then answers
+// from its cache).
+func Debug(t testing.TB) string {
+	t.Helper()
+	Path(t)
+	p, err := debug()
+	if err != nil || p == "" {
+		t.Fatalf("no debug kernel (run scripts/build-debug-kernel): %v", err)
+	}
+	return p
+}

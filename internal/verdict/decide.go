@@ -34,6 +34,11 @@ type Evidence struct {
 	KVM         bool    // the guest ran under KVM
 	KVMBroken   string  // non-empty when a KVM probe found KVM unusable
 	StoppedAt   float64 // with StopEarly: the reproducer seconds after which the caller stopped the run
+	// PVPanic says qemu's pvpanic device reported a guest panic (QMP's
+	// GUEST_PANICKED), whatever the console shows; PVPanicHost is when, in
+	// host seconds since qemu started (0 = unknown, as offline).
+	PVPanic     bool
+	PVPanicHost float64
 }
 
 // An Iteration is the outcome of one run of the reproducer within a boot.
@@ -50,19 +55,22 @@ type Iteration struct {
 
 // An Outcome is the decision for a whole boot.
 type Outcome struct {
-	Verdict     Verdict         `json:"verdict"`
-	Kind        string          `json:"kind,omitempty"`
-	Title       string          `json:"title,omitempty"`
-	Family      string          `json:"family,omitempty"`
-	Corrupted   bool            `json:"corrupted,omitempty"`
-	Reason      string          `json:"reason,omitempty"` // one line: the evidence for the verdict
-	Hint        string          `json:"hint,omitempty"`   // what to try, for boot and infra failures
-	TimeToCrash float64         `json:"time_to_crash_s,omitempty"`
-	HostTTC     float64         `json:"host_time_to_crash_s,omitempty"`
-	BootGuest   float64         `json:"boot_guest_s,omitempty"` // guest uptime when /init started
-	BootHost    float64         `json:"boot_s,omitempty"`       // host seconds from qemu start to the init marker
-	Iterations  []Iteration     `json:"iterations,omitempty"`
-	Report      *console.Report `json:"-"`
+	Verdict     Verdict     `json:"verdict"`
+	Kind        string      `json:"kind,omitempty"`
+	Title       string      `json:"title,omitempty"`
+	Family      string      `json:"family,omitempty"`
+	Corrupted   bool        `json:"corrupted,omitempty"`
+	Reason      string      `json:"reason,omitempty"` // one line: the evidence for the verdict
+	Hint        string      `json:"hint,omitempty"`   // what to try, for boot and infra failures
+	TimeToCrash float64     `json:"time_to_crash_s,omitempty"`
+	HostTTC     float64     `json:"host_time_to_crash_s,omitempty"`
+	BootGuest   float64     `json:"boot_guest_s,omitempty"` // guest uptime when /init started
+	BootHost    float64     `json:"boot_s,omitempty"`       // host seconds from qemu start to the init marker
+	Iterations  []Iteration `json:"iterations,omitempty"`
+	// Signals name what saw a kernel crash: "console" (a report was
+	// printed), "pvpanic" (qemu's pvpanic device reported a panic).
+	Signals []string        `json:"signals,omitempty"`
+	Report  *console.Report `json:"-"`
 }
 
 // iteration collects the markers of one reproducer run.
@@ -91,7 +99,9 @@ func Decide(ev Evidence) Outcome {
 		return merge(out, v)
 	}
 	if len(its) == 0 || its[0].start == nil {
-		return merge(out, bootFail(ev, init))
+		bf := bootFail(ev, init)
+		bf.Signals = signals(ev, bf)
+		return merge(out, bf)
 	}
 	for i, it := range its {
 		iv := judge(ev, it, i)
@@ -105,6 +115,7 @@ func Decide(ev Evidence) Outcome {
 	if last := out.Iterations[len(out.Iterations)-1]; out.Verdict == "" && last.Verdict == Stopped {
 		out.Verdict, out.Reason = Stopped, fmt.Sprintf("stopped after %.1fs of the run, no crash by then: the comparison needed no more", last.Ran)
 	}
+	out.Signals = signals(ev, out)
 	if out.Verdict == "" {
 		out.Verdict = Pass
 		out.Reason = fmt.Sprintf("%d iteration(s) ran to the end without a crash", len(its))
@@ -114,6 +125,21 @@ func Decide(ev Evidence) Outcome {
 		}
 	}
 	return out
+}
+
+// signals lists what saw the crash of a kernel-crash outcome.
+func signals(ev Evidence, out Outcome) []string {
+	if out.Kind != KindKernel {
+		return nil
+	}
+	var s []string
+	if out.Report != nil {
+		s = append(s, "console")
+	}
+	if ev.PVPanic {
+		s = append(s, "pvpanic")
+	}
+	return s
 }
 
 func merge(base, v Outcome) Outcome {

@@ -51,7 +51,23 @@ func TestDecide(t *testing.T) {
 			ReportHost: func(int64) float64 { return 4.6 }, Markers: []Marker{initM, start0, beat0}}, Outcome{
 			Verdict: Crash, Kind: "kernel", Family: "kernel-panic", Title: "kernel panic: sysrq triggered crash", TimeToCrash: 2.5, HostTTC: 2.7,
 			Reason: "kernel crash report on the console 2.50s after the reproducer started", BootHost: 1.8, BootGuest: 1.6,
-			Iterations: []Iteration{{Index: 0, Verdict: Crash, Kind: "kernel", Family: "kernel-panic", Title: "kernel panic: sysrq triggered crash", TimeToCrash: 2.5, HostTTC: 2.7, Ran: 1}}}},
+			Iterations: []Iteration{{Index: 0, Verdict: Crash, Kind: "kernel", Family: "kernel-panic", Title: "kernel panic: sysrq triggered crash", TimeToCrash: 2.5, HostTTC: 2.7, Ran: 1}}, Signals: []string{"console"}}},
+		{"panic seen by the console and pvpanic", Evidence{Iterations: 1, Console: &console.Result{Reports: []*console.Report{kpanic}},
+			PVPanic: true, PVPanicHost: 4.7, ReportHost: func(int64) float64 { return 4.6 }, Markers: []Marker{initM, start0, beat0}}, Outcome{
+			Verdict: Crash, Kind: "kernel", Family: "kernel-panic", Title: "kernel panic: sysrq triggered crash", TimeToCrash: 2.5, HostTTC: 2.7,
+			Reason: "kernel crash report on the console 2.50s after the reproducer started", BootHost: 1.8, BootGuest: 1.6,
+			Iterations: []Iteration{{Index: 0, Verdict: Crash, Kind: "kernel", Family: "kernel-panic", Title: "kernel panic: sysrq triggered crash", TimeToCrash: 2.5, HostTTC: 2.7, Ran: 1}},
+			Signals:    []string{"console", "pvpanic"}}},
+		// beat0 says 1.0s of the run at host 2.9; the event came at host 4.4: 1.0 + 1.5.
+		{"panic seen by pvpanic only", Evidence{Iterations: 1, PVPanic: true, PVPanicHost: 4.4, Markers: []Marker{initM, start0, beat0}}, Outcome{
+			Verdict: Crash, Kind: "kernel", Family: "kernel-panic", Title: PVPanicTitle, TimeToCrash: 2.5, HostTTC: 2.5,
+			Reason: "qemu's pvpanic device reported a guest panic; the console shows no crash report", BootHost: 1.8, BootGuest: 1.6,
+			Iterations: []Iteration{{Index: 0, Verdict: Crash, Kind: "kernel", Family: "kernel-panic", Title: PVPanicTitle, TimeToCrash: 2.5, HostTTC: 2.5, Ran: 1}},
+			Signals:    []string{"pvpanic"}}},
+		{"pvpanic before the reproducer", Evidence{Iterations: 1, PVPanic: true, OutputBytes: 100, Markers: []Marker{initM}}, Outcome{
+			Verdict: BootFail, Kind: "kernel", Family: "kernel-panic", Title: PVPanicTitle, BootHost: 1.8, BootGuest: 1.6,
+			Reason: "qemu's pvpanic device reported a guest panic before the reproducer started; the console shows no crash report",
+			Hint:   "boot without quiet and with loglevel=5 or higher to see the panic message", Signals: []string{"pvpanic"}}},
 		{"signal without report", Evidence{Iterations: 1, Markers: []Marker{initM, start0, exitM(500, 5.2, "how", "signal", "sig", "SIGSEGV")}}, Outcome{
 			Verdict: Crash, Kind: "signal", Family: "signal", Title: "killed by SIGSEGV", TimeToCrash: 3.25, HostTTC: 3.3,
 			Reason: "the reproducer died of SIGSEGV after 3.25s without a crash report", BootHost: 1.8, BootGuest: 1.6,
@@ -68,7 +84,7 @@ func TestDecide(t *testing.T) {
 			Hint: "the kernel printed nothing on ttyS0: it needs CONFIG_SERIAL_8250=y and CONFIG_SERIAL_8250_CONSOLE=y, and console=ttyS0 on its command line (crashrig doctor -k KERNEL checks the config)"}},
 		{"panic before init", Evidence{Iterations: 1, OutputBytes: 9000, Console: &console.Result{Reports: []*console.Report{bootPanic}}}, Outcome{
 			Verdict: BootFail, Kind: "kernel", Title: bootPanic.Title, Reason: "the guest crashed before the reproducer started: " + bootPanic.Title,
-			Hint: "the kernel could not unpack the initramfs: it needs CONFIG_BLK_DEV_INITRD and CONFIG_RD_GZIP (crashrig doctor -k KERNEL)"}},
+			Hint: "the kernel could not unpack the initramfs: it needs CONFIG_BLK_DEV_INITRD and CONFIG_RD_GZIP (crashrig doctor -k KERNEL)", Signals: []string{"console"}}},
 		{"qemu refused the kernel", Evidence{Iterations: 1, QemuCode: 1, QemuStderr: "qemu: linux kernel too old to load a ram disk\n"}, Outcome{
 			Verdict: InfraFail, Reason: "qemu exited with status 1: qemu: linux kernel too old to load a ram disk",
 			Hint: "the -k file is not a bootable x86 kernel image (arch/x86/boot/bzImage)"}},
@@ -79,9 +95,9 @@ func TestDecide(t *testing.T) {
 			Verdict: InfraFail, Reason: "KVM cannot run this guest: no kernel output within 5s under KVM",
 			Hint: "use --accel tcg (or --accel auto, which falls back by itself)"}},
 		{"guest reset mid-run", Evidence{Iterations: 1, Markers: []Marker{initM, start0, beat0}}, Outcome{
-			Verdict: Crash, Kind: "kernel", Family: "kernel-reboot", Title: "unexpected reboot", TimeToCrash: 1,
+			Verdict: Crash, Kind: "kernel", Family: "kernel-reboot", Title: "unexpected kernel reboot", TimeToCrash: 1,
 			Reason: "qemu ended (guest reset or powered off) while the reproducer ran, with no crash report", BootHost: 1.8, BootGuest: 1.6,
-			Iterations: []Iteration{{Index: 0, Verdict: Crash, Kind: "kernel", Family: "kernel-reboot", Title: "unexpected reboot", TimeToCrash: 1, Ran: 1}}}},
+			Iterations: []Iteration{{Index: 0, Verdict: Crash, Kind: "kernel", Family: "kernel-reboot", Title: "unexpected kernel reboot", TimeToCrash: 1, Ran: 1}}}},
 		{"stopped early by the caller", Evidence{Iterations: 1, Stop: StopEarly, StoppedAt: 2.5, Markers: []Marker{initM, start0, beat0}}, Outcome{
 			Verdict: Stopped, Reason: "stopped after 2.5s of the run, no crash by then: the comparison needed no more", BootHost: 1.8, BootGuest: 1.6,
 			Iterations: []Iteration{{Index: 0, Verdict: Stopped, Ran: 2.5}}}},
@@ -171,7 +187,7 @@ func TestSeedInit(t *testing.T) {
 			ReportHost: func(int64) float64 { return 6.5 }, Markers: []Marker{seedStart}}, Outcome{
 			Verdict: Crash, Kind: "kernel", Family: "kernel-panic", Title: kpanic.Title, TimeToCrash: 4.5, HostTTC: 4.5,
 			Reason:     "kernel crash report on the console 4.50s after the reproducer started",
-			Iterations: []Iteration{{Index: 0, Verdict: Crash, Kind: "kernel", Family: "kernel-panic", Title: kpanic.Title, TimeToCrash: 4.5, HostTTC: 4.5}}}},
+			Iterations: []Iteration{{Index: 0, Verdict: Crash, Kind: "kernel", Family: "kernel-panic", Title: kpanic.Title, TimeToCrash: 4.5, HostTTC: 4.5}}, Signals: []string{"console"}}},
 		{"stopped at the run length", Evidence{Iterations: 1, Stop: StopHang, HangTimeout: 30 * time.Second, Markers: []Marker{seedStart}}, Outcome{
 			Verdict: Pass, Reason: "1 iteration(s) ran to the end without a crash",
 			Iterations: []Iteration{{Index: 0, Verdict: Pass, Ran: 30}}}},

@@ -12,6 +12,9 @@ import (
 // run's info and report).
 var numbers = regexp.MustCompile(`\b\d+(\.\d+)?\b`)
 
+// PVPanicTitle titles a kernel panic that only qemu's pvpanic device saw.
+const PVPanicTitle = "kernel panic: no console report (pvpanic)"
+
 type judged struct {
 	Iteration
 	reason string
@@ -60,6 +63,18 @@ func judge(ev Evidence, it *iteration, idx int) judged {
 		return judgeExit(j, it)
 	}
 	j.Ran = max(j.Ran, 0)
+	if ev.PVPanic {
+		// The kernel panicked and printed nothing we could read (quiet,
+		// a muted or broken console): the pvpanic device told qemu.
+		j.Verdict, j.Kind, j.Title, j.Family = Crash, KindKernel, PVPanicTitle, "kernel-panic"
+		j.TimeToCrash = j.Ran
+		if ev.PVPanicHost > 0 {
+			j.HostTTC = ev.PVPanicHost - it.start.Host
+			j.TimeToCrash = guestEstimate(it, ev.PVPanicHost)
+		}
+		j.reason = "qemu's pvpanic device reported a guest panic; the console shows no crash report"
+		return j
+	}
 	if it.start.Get("init") == "seed" && (ev.Stop == StopHang || ev.Stop == StopOverrun) {
 		// The seed init has no heartbeat and cannot end the reproducer:
 		// crashrig stops the guest at the run's length (the hang timeout).
@@ -81,8 +96,10 @@ func judge(ev Evidence, it *iteration, idx int) judged {
 		j.Verdict, j.Title = Hang, "no exit"
 		j.reason = "the guest stopped reporting"
 	default:
-		j.Verdict, j.Kind, j.Title, j.Family = Crash, KindKernel, "unexpected reboot", "kernel-reboot"
+		j.Verdict, j.Kind, j.Title, j.Family = Crash, KindKernel, "unexpected kernel reboot", "kernel-reboot"
 		j.TimeToCrash = j.Ran
+		// syzbot's title for a reboot with no report, as the console parser gives it
+		// when the log shows a second boot.
 		j.reason = "qemu ended (guest reset or powered off) while the reproducer ran, with no crash report"
 	}
 	return j
@@ -158,6 +175,10 @@ func bootFail(ev Evidence, init *Marker) Outcome {
 		out.Kind, out.Title, out.Family, out.Report = string(r.Kind), r.Title, r.Family, r
 		out.Reason = "the guest crashed before the reproducer started: " + r.Title
 		out.Hint = bootCrashHint(r.Title)
+	case ev.PVPanic:
+		out.Kind, out.Title, out.Family = KindKernel, PVPanicTitle, "kernel-panic"
+		out.Reason = "qemu's pvpanic device reported a guest panic before the reproducer started; the console shows no crash report"
+		out.Hint = "boot without quiet and with loglevel=5 or higher to see the panic message"
 	case len(its) > 0 && its[0].exit != nil:
 		out.Title = "reproducer could not start"
 		out.Reason = "the reproducer could not start: " + its[0].exit.Get("msg")

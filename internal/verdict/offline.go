@@ -19,6 +19,10 @@ type Trailer struct {
 	StoppedAt   float64       // with StopEarly: reproducer seconds
 	HangTimeout time.Duration // as configured
 	Iterations  int           // iterations asked for
+	PVPanic     bool          // qemu's pvpanic device reported a guest panic
+	BootTimeout time.Duration // as configured
+	QemuCode    int           // qemu's exit status when it ended by itself (-1: a signal)
+	QemuSignal  string        // the signal that ended qemu, when it ended by itself
 }
 
 // trailerPrefix starts the trailer line; the console parser reads it as plain text.
@@ -30,8 +34,23 @@ func (t Trailer) Format() string {
 	if stop == "" {
 		stop = "none"
 	}
-	return fmt.Sprintf("%s stop=%s stopped_at=%g hang_timeout=%g iterations=%d]\n", trailerPrefix, stop,
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s stop=%s stopped_at=%g hang_timeout=%g iterations=%d", trailerPrefix, stop,
 		t.StoppedAt, t.HangTimeout.Seconds(), t.Iterations)
+	if t.PVPanic {
+		b.WriteString(" pvpanic=1")
+	}
+	if t.BootTimeout > 0 {
+		fmt.Fprintf(&b, " boot_timeout=%g", t.BootTimeout.Seconds())
+	}
+	if t.QemuCode != 0 {
+		fmt.Fprintf(&b, " qemu_exit=%d", t.QemuCode)
+	}
+	if t.QemuSignal != "" {
+		fmt.Fprintf(&b, " qemu_signal=%s", strings.ReplaceAll(t.QemuSignal, " ", "_"))
+	}
+	b.WriteString("]\n")
+	return b.String()
 }
 
 // ParseTrailer finds the last trailer line in a console log.
@@ -57,33 +76,58 @@ func ParseTrailer(log []byte) (Trailer, bool) {
 			t.HangTimeout = time.Duration(s * float64(time.Second))
 		case "iterations":
 			t.Iterations, _ = strconv.Atoi(v)
+		case "pvpanic":
+			t.PVPanic = v == "1"
+		case "boot_timeout":
+			s, _ := strconv.ParseFloat(v, 64)
+			t.BootTimeout = time.Duration(s * float64(time.Second))
+		case "qemu_exit":
+			t.QemuCode, _ = strconv.Atoi(v)
+		case "qemu_signal":
+			t.QemuSignal = strings.ReplaceAll(v, "_", " ")
 		}
 	}
 	return t, true
 }
 
+// stderrPrefix starts the section where crashrig keeps qemu's own messages,
+// after the console output and before the trailer.
+const stderrPrefix = "\n[crashrig: qemu's stderr]\n"
+
 // FromLog decides a run from its stored console log alone, as crashrig parse does: the
-// guest's markers, the crash reports and the trailer. It returns false for a log that
-// has no crashrig markers (any other console log), which only the crash parser can read.
-// Host arrival times are not in the log, so the host-clock cross-checks are zero.
+// guest's markers, the crash reports, qemu's messages and the trailer. It returns false
+// for a log that is not crashrig's (no markers and no trailer), which only the crash
+// parser can read. Host arrival times are not in the log, so the host-clock
+// cross-checks are zero.
 func FromLog(log []byte) (Outcome, bool) {
-	res := console.Parse(log)
-	if len(res.Markers) == 0 {
+	t, hasTrailer := ParseTrailer(log)
+	// What the guest printed: the log without what crashrig appended.
+	out := log
+	stderr := ""
+	if i := bytes.LastIndex(log, []byte(trailerPrefix)); hasTrailer {
+		out = log[:max(i-1, 0)] // the trailer follows a '\n' of its own
+	}
+	if i := bytes.LastIndex(out, []byte(stderrPrefix)); i >= 0 && hasTrailer {
+		stderr = strings.TrimSpace(string(out[i+len(stderrPrefix):]))
+		out = out[:i]
+	}
+	res := console.Parse(out)
+	if len(res.Markers) == 0 && !hasTrailer {
 		return Outcome{}, false
 	}
-	ev := Evidence{Console: res, Iterations: 1}
+	ev := Evidence{Console: res, Iterations: 1, OutputBytes: int64(len(out)), QemuStderr: stderr}
 	for _, m := range res.Markers {
 		ev.Markers = append(ev.Markers, Marker{Event: m})
 	}
-	t, ok := ParseTrailer(log)
-	if ok {
+	if hasTrailer {
 		ev.Stop, ev.StoppedAt, ev.HangTimeout, ev.Iterations = t.Stop, t.StoppedAt, t.HangTimeout, t.Iterations
+		ev.PVPanic, ev.BootTimeout, ev.QemuCode, ev.QemuSignal = t.PVPanic, t.BootTimeout, t.QemuCode, t.QemuSignal
 	}
-	out := Decide(ev)
-	if !ok && out.Family == "kernel-reboot" {
+	o := Decide(ev)
+	if !hasTrailer && o.Family == "kernel-reboot" {
 		// A log with no trailer (written by an older crashrig, or cut short) does not
 		// say whether crashrig stopped the guest: do not guess a reboot.
 		return Outcome{}, false
 	}
-	return out, true
+	return o, true
 }

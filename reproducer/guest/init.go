@@ -21,6 +21,7 @@ func initMain() {
 	mountAll()
 	o, err := readOrders()
 	say(marker.Init, "up", secs(up), "kernel", kernelRelease(), "ncpu", strconv.Itoa(numCPU()))
+	loadModules()
 	switch {
 	case err != nil:
 		fmt.Printf("crashrig init: %v\n", err)
