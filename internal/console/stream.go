@@ -36,7 +36,21 @@ type Stream struct {
 	mtrunc  bool // markers were dropped by maxMarkers
 	result  *Result
 	guest   bool // crashrig's guest init reported: seed lines are plain output
+
+	// carry is the head of a line that a guest marker interrupted: the guest
+	// printed "panic: " and its init's heartbeat landed before the rest. The
+	// head is put back in front of the next line of plain output.
+	carry    []byte
+	carryOff int64
+	carryFor int // lines left to wait for the rest
 }
+
+// Limits of carry: a head longer than maxCarry is analysed on its own, and
+// one that no plain line follows within carryLines lines as well.
+const (
+	maxCarry   = 512
+	carryLines = 4
+)
 
 // NewStream returns a Stream at the start of a log.
 func NewStream() *Stream {
@@ -98,6 +112,9 @@ func (s *Stream) line(off, end int64, b []byte) {
 			ev.Offset = off
 			s.addMarker(ev)
 			s.a.marker(off, end, &ev)
+			if i := bytes.Index(b, markerPrefix); i > 0 {
+				s.carryHead(off, b[:i])
+			}
 			return
 		}
 		s.corrupt++
@@ -110,6 +127,19 @@ func (s *Stream) line(off, end int64, b []byte) {
 	}
 	v := view{off: off, end: end}
 	parsePrefix(&v, b)
+	switch {
+	case len(s.carry) == 0:
+	case !v.kern:
+		// The rest of the interrupted line.
+		b = append(s.carry, b...)
+		s.carry, s.carryFor = nil, 0
+		v = view{off: off, end: end}
+		parsePrefix(&v, b)
+	case s.carryFor > 1:
+		s.carryFor-- // a kernel line between the head and its rest
+	default:
+		s.flushCarry()
+	}
 	if !v.kern {
 		// A kernel line glued after a partial line of other output is
 		// analysed as a line of its own.
@@ -123,6 +153,28 @@ func (s *Stream) line(off, end int64, b []byte) {
 		}
 	}
 	v.marker = isMarker
+	s.a.feed(&v)
+}
+
+// carryHead keeps the head of an interrupted line for the next plain line,
+// analysing any head it held before on its own.
+func (s *Stream) carryHead(off int64, head []byte) {
+	s.flushCarry()
+	if len(head) > maxCarry || len(bytes.TrimSpace(head)) == 0 {
+		return
+	}
+	s.carry = append(make([]byte, 0, len(head)+128), head...)
+	s.carryOff, s.carryFor = off, carryLines
+}
+
+// flushCarry analyses a held head as a line of its own.
+func (s *Stream) flushCarry() {
+	if len(s.carry) == 0 {
+		return
+	}
+	v := view{off: s.carryOff, end: s.carryOff + int64(len(s.carry))}
+	parsePrefix(&v, s.carry)
+	s.carry, s.carryFor = nil, 0
 	s.a.feed(&v)
 }
 
@@ -167,6 +219,7 @@ func (s *Stream) Close() *Result {
 		s.line(s.lineOff, s.pos, s.buf)
 		s.buf = s.buf[:0]
 	}
+	s.flushCarry()
 	reps := s.a.finish()
 	s.result = &Result{
 		Crashed:        len(reps) > 0,
