@@ -147,3 +147,36 @@ func TestSplitWords(t *testing.T) {
 		t.Error("an unterminated quote was accepted")
 	}
 }
+
+// TestLayering keeps the dependencies pointing one way (docs/architecture.md):
+// the record, the store and the views link no qemu, image builder or runner;
+// statistics and the console parser touch no store and no process.
+func TestLayering(t *testing.T) {
+	forbidden := map[string][]string{
+		"internal/record":     {"qemu", "internal/run", "internal/image", "internal/store"},
+		"internal/store":      {"qemu", "internal/run", "internal/image", "internal/uroot", "internal/gobuild", "internal/guestbin"},
+		"internal/report":     {"qemu", "internal/run", "internal/image", "internal/uroot", "internal/gobuild", "internal/guestbin", "internal/compare", "internal/batch"},
+		"internal/stats":      {"internal/store", "internal/run", "qemu"},
+		"internal/sequential": {"internal/store", "internal/run", "qemu"},
+		"internal/console":    {"internal/store", "internal/run", "qemu", "internal/verdict"},
+		"reproducer/guest":    {"internal/"},
+	}
+	const mod = "github.com/crashrig/crashrig/"
+	for pkg, bad := range forbidden {
+		out, err := exec.Command("go", "list", "-deps", mod+pkg).Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", pkg, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			rel, ok := strings.CutPrefix(dep, mod)
+			if !ok {
+				continue
+			}
+			for _, b := range bad {
+				if rel == b || strings.HasPrefix(rel, b+"/") || strings.HasSuffix(b, "/") && strings.HasPrefix(rel, b) {
+					t.Errorf("%s depends on %s", pkg, rel)
+				}
+			}
+		}
+	}
+}
