@@ -119,5 +119,6 @@ func newRoot(args []string, stdin io.Reader, stdout, stderr io.Writer) *cobra.Co
 		newReportCmd(stdout),
 		newCompareCmd(args, stdout, stderr),
 	)
+	root.AddCommand(newBatchCmd(args, stdout, stderr), newMergeCmd(stdout, stderr), newSessionsCmd(stdout), newRunsCmd(stdout))
 	return root
 }

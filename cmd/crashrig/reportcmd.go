@@ -42,7 +42,7 @@ changes the output; --html FILE writes the self-contained HTML page to FILE.`,
 			if err != nil {
 				return err
 			}
-			m, err := report.FromSession(db, sess, time.Now())
+			m, err := reportModel(db, sess)
 			if err != nil {
 				return &exitError{code: exitInfra, err: err}
 			}
@@ -59,7 +59,7 @@ changes the output; --html FILE writes the self-contained HTML page to FILE.`,
 		},
 	}
 	c.Flags().StringVar(&dbPath, "db", "", "results database (default $XDG_STATE_HOME/crashrig/crashrig.db)")
-	c.Flags().StringVar(&format, "format", "text", "text, md, json or html")
+	c.Flags().StringVar(&format, "format", "text", "text, md, json, html or junit")
 	c.Flags().StringVar(&htmlOut, "html", "", "write the HTML report to this file")
 	return c
 }
@@ -74,8 +74,10 @@ func renderer(format string) (func(*report.Model, io.Writer) error, error) {
 		return (*report.Model).JSON, nil
 	case "html":
 		return (*report.Model).HTML, nil
+	case "junit":
+		return (*report.Model).JUnit, nil
 	}
-	return nil, usageErr("--format %q: want text, md, json or html", format)
+	return nil, usageErr("--format %q: want text, md, json, html or junit", format)
 }
 
 func pickSession(db *store.DB, args []string) (*store.Session, error) {

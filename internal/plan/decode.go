@@ -24,15 +24,15 @@ func (d *decoder) name(n *yaml.Node, what string, dst *string) {
 
 // cellEntry is a cells: entry before expansion.
 type cellEntry struct {
-	node                          *yaml.Node
-	kernels, repros, variants     []string
-	kNode, rNode, vNode           *yaml.Node
-	runs, maxRuns, priority       int
-	untilCrash                    bool
-	compareTo                     string
-	cmpNode, runsNode, untilNode  *yaml.Node
-	budget                        time.Duration
-	minEffect                     float64
+	node                         *yaml.Node
+	kernels, repros, variants    []string
+	kNode, rNode, vNode          *yaml.Node
+	runs, maxRuns, priority      int
+	untilCrash                   bool
+	compareTo                    string
+	cmpNode, runsNode, untilNode *yaml.Node
+	budget                       time.Duration
+	minEffect                    float64
 }
 
 func (d *decoder) plan(root *yaml.Node) *Plan {

@@ -19,6 +19,9 @@ func (m *Model) HTML(w io.Writer) error {
 	v := m.build()
 	d := htmlData{view: v, Survival: template.HTML(m.survivalSVG()), Histogram: template.HTML(m.histogramSVG()),
 		ConfText: stats.Percent(m.conf())}
+	if m.Campaign != nil {
+		d.Campaign = m.Campaign.sections(m.conf())
+	}
 	if len(v.Legend) > 0 {
 		d.Legend = &table{Head: []string{"variant", "description"}, Right: []bool{false, false}}
 		for _, r := range v.Legend {
@@ -48,6 +51,7 @@ type htmlData struct {
 	ConfText            string
 	Legend              *table
 	Groups              []htmlGroup
+	Campaign            []campaignSection
 }
 
 type htmlGroup struct {
@@ -114,6 +118,8 @@ ol.notes li { margin: 3px 0; }
 {{with .Description}}<p class="desc">{{.}}</p>
 {{end}}<p class="sub">{{.Sub}}</p>
 {{with .Decision}}<div class="decision"><b>Decision:</b> {{.Text}}{{with .Confidence}} · {{.}}{{end}}{{with .RatioText}} · {{.}}{{end}}</div>
+{{end}}{{range .Campaign}}<h2>{{.Title}}</h2>
+{{with .Lines}}<ul class="campaign">{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}{{with .Table}}{{template "table" .}}{{end}}
 {{end}}{{with .Legend}}{{template "table" .}}{{end}}
 <h2>Summary</h2>
 {{if .Summary.Rows}}{{template "table" .Summary}}{{else}}<p>no runs to report</p>{{end}}

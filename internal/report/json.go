@@ -22,6 +22,7 @@ type jsonReport struct {
 	Decision  *jsonDecision `json:"decision,omitempty"`
 	Warnings  []string      `json:"warnings"`
 	Variants  []jsonVariant `json:"variants"`
+	Campaign  *Campaign     `json:"campaign,omitempty"`
 }
 
 type jsonDecision struct {
@@ -142,7 +143,8 @@ func perHour(iv stats.Interval) stats.Interval {
 // JSON writes the report as one indented JSON object: every number the other formats show,
 // with the whole survival curve and every crashed run's console excerpt.
 func (m *Model) JSON(w io.Writer) error {
-	r := jsonReport{Title: m.Title, Session: m.Session, Conf: jnum(m.conf()), Warnings: nonNil(m.Warnings), Variants: []jsonVariant{}}
+	r := jsonReport{Title: m.Title, Session: m.Session, Conf: jnum(m.conf()), Warnings: nonNil(m.Warnings), Variants: []jsonVariant{},
+		Campaign: m.Campaign}
 	if r.Title == "" {
 		r.Title = "crashrig report"
 	}

@@ -26,6 +26,9 @@ func (m *Model) Markdown(w io.Writer) error {
 	if d := v.Decision; d != nil {
 		fmt.Fprintf(b, "**Decision:** %s\n\n", mdEscape(decisionLine(d)))
 	}
+	if m.Campaign != nil {
+		m.Campaign.markdown(b, m.conf())
+	}
 	if len(v.Legend) > 0 {
 		lt := table{Head: []string{"variant", "description"}, Right: []bool{false, false}}
 		for _, r := range v.Legend {

@@ -101,6 +101,9 @@ type Model struct {
 	Decision  *Decision
 	Warnings  []string // model-level; each variant's Summary.Warnings are footnoted too
 	Conf      float64  // confidence level of comparisons (0.95 if not in (0, 1))
+
+	// Campaign holds a batch's cells, changes and crash logs (crashrig batch; nil otherwise).
+	Campaign *Campaign
 }
 
 // FromRecords builds a variant from store records. Every iteration of a finished run is one

@@ -42,6 +42,9 @@ func (m *Model) Text(w io.Writer) error {
 			fmt.Fprintln(b, l)
 		}
 	}
+	if m.Campaign != nil {
+		m.Campaign.text(b, m.conf())
+	}
 	if len(v.Legend) > 0 {
 		fmt.Fprintln(b)
 		lt := table{Head: []string{"", ""}, Flex: 1, Wrap: true}

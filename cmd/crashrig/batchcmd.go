@@ -1,0 +1,698 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/crashrig/crashrig/internal/batch"
+	"github.com/crashrig/crashrig/internal/campaign"
+	"github.com/crashrig/crashrig/internal/image"
+	"github.com/crashrig/crashrig/internal/plan"
+	"github.com/crashrig/crashrig/internal/progress"
+	"github.com/crashrig/crashrig/internal/run"
+	"github.com/crashrig/crashrig/internal/store"
+	"github.com/crashrig/crashrig/internal/xdg"
+)
+
+type batchFlags struct {
+	jobs              int
+	deadline, shard   string
+	tag, db           string
+	resume, rerun     bool
+	dryRun, jsonOut   bool
+	logBudget, onDone string
+	junit, html       string
+	hangTimeout       time.Duration
+	bootTimeout       time.Duration
+	logDir            string
+}
+
+func newBatchCmd(argv []string, stdout, stderr io.Writer) *cobra.Command {
+	f := &batchFlags{}
+	c := &cobra.Command{
+		Use:   "batch PLAN.yaml [flags]",
+		Short: "run a plan's cells overnight: resumable, under a deadline, sharded across machines",
+		Long: `Run every cell of a plan file (docs/campaigns.md): each kernel × reproducer ×
+variant it lists, under the cell's stop rule — runs: N, until-crash, or
+compare-to: KERNEL (the sequential test of crashrig compare). One scheduler
+keeps -j VMs busy and interleaves the cells, so a deadline leaves each with
+comparable evidence. Every run is recorded as it starts and ends: after a
+kill -9, a reboot or Ctrl-C, --resume continues the same batch, counting
+every finished run once and running again the ones that were cut. Cells a
+previous batch of the same plan decided are skipped unless --rerun.
+
+--shard i/N runs the i-th of N deterministic parts (cells and runs) into its
+own database; crashrig merge joins them. The morning report is printed at the
+end and is always available as crashrig report.
+
+Exit status: 0 the batch ended (complete, or cut by its deadline or budget),
+2 bad plan or usage, 5 infra-fail, 130 interrupted (--resume continues).`,
+		Example: `  crashrig batch plan.yaml --dry-run
+  crashrig batch plan.yaml -j 2 --deadline 07:00 --junit results.xml
+  crashrig batch plan.yaml --resume
+  crashrig batch plan.yaml --shard 3/16 --db shard-3.db --tag "$SLURM_ARRAY_JOB_ID"`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runBatch(cmd.Context(), f, args[0], argv, stdout, stderr)
+		},
+	}
+	fl := c.Flags()
+	fl.IntVarP(&f.jobs, "jobs", "j", 1, "VMs at once")
+	fl.StringVar(&f.deadline, "deadline", "", `start no run that cannot end by then: "07:00" (next), an RFC 3339 time, or a duration from now ("8h"); overrides the plan's`)
+	fl.StringVar(&f.shard, "shard", "", "run only shard i of N (i/N, from 0), e.g. $SLURM_ARRAY_TASK_ID/16")
+	fl.StringVar(&f.tag, "tag", "", "names this batch among batches of the same plan (shards of one batch share it), e.g. $SLURM_ARRAY_JOB_ID")
+	fl.StringVar(&f.db, "db", "", "results database (default $XDG_STATE_HOME/crashrig/crashrig.db)")
+	fl.BoolVar(&f.resume, "resume", false, "continue the last batch of this plan where it stopped (or begin one if there is none)")
+	fl.BoolVar(&f.rerun, "rerun", false, "start a new batch and run every cell, even ones an earlier batch decided")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "print the cells and the expected VM-time, and start nothing")
+	fl.BoolVar(&f.jsonOut, "json", false, "print the report as JSON")
+	fl.StringVar(&f.logBudget, "log-budget", "2G", "disk for the batch's console logs (e.g. 500M, 2G; 0 = each log up to the store's cap): crash logs are kept whole, passes trimmed to head and tail")
+	fl.StringVar(&f.onDone, "on-done", "", "shell command to run at the end with the HTML report's path as $1 (and $CRASHRIG_REPORT)")
+	fl.StringVar(&f.junit, "junit", "", "also write the report as JUnit XML to this file")
+	fl.StringVar(&f.html, "html", "", "also write the HTML report to this file")
+	fl.DurationVar(&f.hangTimeout, "hang-timeout", 15*time.Second, "no heartbeat from the guest for this long is a hang")
+	fl.DurationVar(&f.bootTimeout, "boot-timeout", 60*time.Second, "the reproducer must start within this long")
+	fl.StringVar(&f.logDir, "log-dir", "", "where console logs go (default $XDG_STATE_HOME/crashrig/logs)")
+	return c
+}
+
+// checkFlags refuses unusable flags before the plan is read.
+func (f *batchFlags) check() (plan.Shard, int64, error) {
+	sh, err := plan.ParseShard(f.shard)
+	if err != nil {
+		return sh, 0, usageErr("%v", err)
+	}
+	budget, err := parseSize(f.logBudget)
+	if err != nil {
+		return sh, 0, usageErr("--log-budget %q: %v", f.logBudget, err)
+	}
+	switch {
+	case f.jobs < 1:
+		return sh, 0, usageErr("-j %d: want 1 or more VMs at once", f.jobs)
+	case f.resume && f.rerun:
+		return sh, 0, usageErr("--resume continues the last batch, --rerun starts a new one: give one of them")
+	case f.hangTimeout <= 0 || f.bootTimeout <= 0:
+		return sh, 0, usageErr("--hang-timeout and --boot-timeout want positive durations")
+	}
+	for _, o := range []struct{ flag, path string }{{"--junit", f.junit}, {"--html", f.html}} {
+		if err := checkOutput(o.flag, o.path); err != nil {
+			return sh, 0, err
+		}
+	}
+	return sh, budget, nil
+}
+
+// parseSize reads 512K, 500M, 2G or a number of bytes.
+func parseSize(s string) (int64, error) {
+	mult := int64(1)
+	t := strings.ToUpper(strings.TrimSuffix(strings.TrimSuffix(s, "B"), "i"))
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'K':
+			mult, t = 1<<10, t[:n-1]
+		case 'M':
+			mult, t = 1<<20, t[:n-1]
+		case 'G':
+			mult, t = 1<<30, t[:n-1]
+		case 'T':
+			mult, t = 1<<40, t[:n-1]
+		}
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("want a size like 500M or 2G")
+	}
+	return int64(v * float64(mult)), nil
+}
+
+func loadPlan(path string) (*plan.Plan, error) {
+	p, err := plan.Load(path)
+	var pe *plan.Error
+	switch {
+	case errors.As(err, &pe):
+		return nil, usageErr("%v", err)
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission):
+		return nil, usageErr("%v", err)
+	case err != nil:
+		return nil, &exitError{code: exitInfra, err: err}
+	}
+	return p, nil
+}
+
+func batchDeadline(flag string, p *plan.Plan, now time.Time) (time.Time, error) {
+	s := flag
+	if s == "" {
+		s = p.Deadline
+	}
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return now.Add(d), nil
+	}
+	t, err := plan.ParseDeadline(s, now)
+	if err != nil {
+		return t, usageErr("--deadline %q: %v (e.g. 07:00, 8h or 2026-12-07T07:00:00+01:00)", s, err)
+	}
+	return t, nil
+}
+
+func runBatch(ctx context.Context, f *batchFlags, path string, argv []string, stdout, stderr io.Writer) error {
+	sh, logBudget, err := f.check()
+	if err != nil {
+		return err
+	}
+	p, err := loadPlan(path)
+	if err != nil {
+		return err
+	}
+	deadline, err := batchDeadline(f.deadline, p, time.Now())
+	if err != nil {
+		return err
+	}
+	if f.dryRun {
+		return printDryRun(stdout, p, sh, f.jobs, deadline)
+	}
+	cells, arms, err := prepareCells(ctx, p, sh, f, stderr)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(f.db)
+	if err != nil {
+		return &exitError{code: exitInfra, err: err}
+	}
+	defer db.Close()
+	b := &batchRun{db: db, plan: p, shard: sh, f: f, cells: cells, arms: arms, logf: logTo(stderr)}
+	if err := b.session(argv); err != nil {
+		return err
+	}
+	if b.sess == 0 {
+		return nil // nothing to resume: said why
+	}
+	state, err := b.run(ctx, deadline, logBudget, stderr)
+	if err != nil {
+		return err
+	}
+	return b.finish(ctx, state, stdout, stderr)
+}
+
+// printDryRun shows the cells this shard would run and the VM-time they need.
+func printDryRun(w io.Writer, p *plan.Plan, sh plan.Shard, jobs int, deadline time.Time) error {
+	fmt.Fprintf(w, "plan %s (%s), %d cells", p.Name, p.Hash(), len(p.Cells))
+	if sh.Count > 1 {
+		fmt.Fprintf(w, ", shard %s", sh)
+	}
+	fmt.Fprintf(w, "; one run ≈ %s of VM-time (%d × %s + boot ≈ %s)\n\n", p.RunLength(), p.Iterations, p.Duration, plan.BootEstimate)
+	fmt.Fprintf(w, "%-40s %-34s %8s %6s %12s\n", "cell", "stop rule", "priority", "runs", "VM-time")
+	var total time.Duration
+	bounded := false
+	for i := range p.Cells {
+		c := &p.Cells[i]
+		n := sh.Quota(c)
+		if n == 0 {
+			continue
+		}
+		runs := fmt.Sprint(n)
+		if c.Rule != plan.RuleRuns {
+			runs, bounded = "≤"+runs, true
+		}
+		t := time.Duration(n) * p.RunLength()
+		if c.Budget > 0 && c.Budget < t {
+			t = c.Budget
+		}
+		total += t
+		fmt.Fprintf(w, "%-40s %-34s %8d %6s %12s\n", c.ID, c.RuleText(), c.Priority, runs, t.Round(time.Second))
+	}
+	if p.Budget > 0 && p.Budget < total {
+		total = p.Budget
+	}
+	word := "expected"
+	if bounded {
+		word = "at most"
+	}
+	fmt.Fprintf(w, "\nVM-time %s %s: about %s of wall time at -j %d", word, total.Round(time.Second), (total / time.Duration(jobs)).Round(time.Second), jobs)
+	if !deadline.IsZero() {
+		fmt.Fprintf(w, "; deadline %s", deadline.Format("2006-01-02 15:04 MST"))
+		if left := time.Until(deadline); left*time.Duration(jobs) < total {
+			fmt.Fprintf(w, " (%s away: not every cell will finish; cells are interleaved so each gets its share)", left.Round(time.Minute))
+		}
+	}
+	fmt.Fprintln(w)
+	return nil
+}
+
+// prepareCells builds every arm's image and run plan before any VM starts.
+func prepareCells(ctx context.Context, p *plan.Plan, sh plan.Shard, f *batchFlags, stderr io.Writer) ([]*campaign.Cell, []campaign.Arm, error) {
+	var cells []*campaign.Cell
+	var arms []campaign.Arm
+	prepared := map[string]*run.Plan{}
+	addArm := func(ci int, name string, k *plan.Kernel, c *plan.Cell) error {
+		o := cellOptions(p, k, c, f, stderr)
+		key := fmt.Sprintf("%s\x00%+v", k.Path, *c.Reproducer) + fmt.Sprintf("%+v", *c.Variant)
+		rp := prepared[key]
+		if rp == nil {
+			var err error
+			if rp, err = run.Prepare(ctx, o); err != nil {
+				return prepareErr(fmt.Errorf("%s:%d:%d: cell %s: %w", p.File, c.Pos.Line, c.Pos.Column, c.ID, err))
+			}
+			prepared[key] = rp
+		}
+		label := k.Label
+		if label == "" {
+			label = k.Name
+		}
+		arms = append(arms, campaign.Arm{Cell: ci, Name: name, Config: batch.ConfigOf(rp, name, label), Booter: rp, RunLength: p.RunLength()})
+		return nil
+	}
+	for i := range p.Cells {
+		c := &p.Cells[i]
+		cc := &campaign.Cell{Cell: c, Quota: sh.Quota(c)}
+		if cc.Quota == 0 {
+			cc.Skip = "another shard's"
+		} else {
+			cc.Arms = append(cc.Arms, len(arms))
+			if err := addArm(len(cells), c.ID, c.Kernel, c); err != nil {
+				return nil, nil, err
+			}
+			if c.Rule == plan.RuleCompare {
+				cc.Arms = append(cc.Arms, len(arms))
+				if err := addArm(len(cells), c.ID+campaign.BaselineSuffix, c.Baseline, c); err != nil {
+					return nil, nil, err
+				}
+			}
+		}
+		cells = append(cells, cc)
+	}
+	return cells, arms, nil
+}
+
+func cellOptions(p *plan.Plan, k *plan.Kernel, c *plan.Cell, f *batchFlags, stderr io.Writer) run.Options {
+	r, v := c.Reproducer, c.Variant
+	o := run.Options{Kernel: k.Path, Duration: p.Duration, Iterations: p.Iterations, SMP: v.SMP, Memory: v.Memory,
+		Accel: v.Accel, Append: v.Append, Cmdline: v.Cmdline, Env: v.Env, TCGThread: "multi",
+		Grace: 3 * time.Second, HangTimeout: f.hangTimeout, BootTimeout: f.bootTimeout, LogDir: f.logDir,
+		Logf: logTo(stderr)}
+	if o.SMP == 0 {
+		o.SMP = 2
+	}
+	if o.Memory == 0 {
+		o.Memory = 512
+	}
+	if o.Accel == "" {
+		o.Accel = "auto"
+	}
+	o.Repro = image.Repro{Builtin: r.Builtin, Go: r.Package, Args: r.Args}
+	switch {
+	case r.Binary != "":
+		o.Repro.Path = r.Binary
+	case r.Script != "":
+		o.Repro.Path, o.Repro.Script = r.Script, true
+	}
+	o.Image.Base, o.Image.Go = r.Base, r.Go
+	return o
+}
+
+// A batchRun is one invocation of crashrig batch.
+type batchRun struct {
+	db    *store.DB
+	plan  *plan.Plan
+	shard plan.Shard
+	f     *batchFlags
+	cells []*campaign.Cell
+	arms  []campaign.Arm
+	logf  func(string, ...any)
+
+	sess    int64
+	policy  *campaign.Policy
+	summary *batch.Summary
+}
+
+// Batch session states (meta "state").
+const (
+	stateRunning     = "running"
+	stateComplete    = "complete"
+	stateDeadline    = "cut by the deadline"
+	stateBudget      = "cut by the budget"
+	stateInterrupted = "interrupted"
+	stateHostFailed  = "stopped: the host failed every boot"
+)
+
+func unfinished(s *store.Session) bool {
+	st := s.Meta["state"]
+	return st == stateRunning || st == stateInterrupted || st == ""
+}
+
+// planSessions are the batch sessions of this plan, tag and shard, newest first.
+func (b *batchRun) planSessions() ([]store.Session, error) {
+	all, err := b.db.Sessions(0)
+	if err != nil {
+		return nil, &exitError{code: exitInfra, err: err}
+	}
+	var out []store.Session
+	for _, s := range all {
+		if s.Kind == "batch" && s.Meta["plan"] == b.plan.Name && s.Meta["tag"] == b.f.tag && s.Meta["shard"] == b.shard.String() {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// session continues the last batch (--resume) or begins a new one.
+func (b *batchRun) session(argv []string) error {
+	prev, err := b.planSessions()
+	if err != nil {
+		return err
+	}
+	var last *store.Session
+	if len(prev) > 0 {
+		last = &prev[0]
+	}
+	switch {
+	case b.f.resume && last == nil:
+		// A job that is retried (Slurm --requeue, a Kubernetes pod restart) always
+		// passes --resume: the first attempt begins the batch.
+		b.logf("no batch of plan %q%s to resume: beginning one", b.plan.Name, b.where())
+	case b.f.resume && !unfinished(last):
+		b.logf("batch session %d of plan %q ended (%s): nothing to resume; --rerun starts a new batch", last.ID, b.plan.Name, last.Meta["state"])
+		return nil
+	case b.f.resume:
+		return b.resume(last)
+	case last != nil && unfinished(last) && !b.f.rerun:
+		return usageErr("batch session %d of plan %q%s stopped before it finished (%s): --resume continues it, --rerun starts a new batch",
+			last.ID, b.plan.Name, b.where(), last.Meta["state"])
+	}
+	if !b.f.rerun {
+		b.skipDecided(prev)
+	}
+	s, err := b.db.BeginSession("batch", b.plan.Name, argv)
+	if err != nil {
+		return &exitError{code: exitInfra, err: err}
+	}
+	b.sess = s.ID
+	return b.setMeta(map[string]string{"plan": b.plan.Name, "tag": b.f.tag, "shard": b.shard.String(),
+		"shards": fmt.Sprint(max(1, b.shard.Count)), "state": stateRunning})
+}
+
+func (b *batchRun) where() string {
+	s := ""
+	if b.f.tag != "" {
+		s += fmt.Sprintf(" (tag %q)", b.f.tag)
+	}
+	if b.shard.Count > 1 {
+		s += fmt.Sprintf(" (shard %s)", b.shard)
+	}
+	return s
+}
+
+func (b *batchRun) setMeta(kv map[string]string) error {
+	kv["plan_hash"] = b.plan.Hash()
+	kv["plan_file"] = b.plan.File
+	cells, _ := json.Marshal(b.plan.CellHashes())
+	kv["cells"] = string(cells)
+	var order []string
+	for _, c := range b.plan.Cells {
+		order = append(order, c.ID)
+	}
+	o, _ := json.Marshal(order)
+	kv["order"] = string(o)
+	for k, v := range kv {
+		if err := b.db.SetSessionMeta(b.sess, k, v); err != nil {
+			return &exitError{code: exitInfra, err: err}
+		}
+	}
+	return nil
+}
+
+// resume reopens the last session, explains how the plan changed since it
+// began, and replays its finished runs into the cells that still count them.
+func (b *batchRun) resume(last *store.Session) error {
+	b.sess = last.ID
+	if err := b.db.ReopenSession(last.ID); err != nil {
+		return &exitError{code: exitInfra, err: err}
+	}
+	changed := map[string]bool{}
+	if last.Meta["plan_hash"] != b.plan.Hash() {
+		var old map[string]string
+		json.Unmarshal([]byte(last.Meta["cells"]), &old)
+		ch := b.plan.Diff(old)
+		notes := planChangeNotes(ch)
+		b.logf("the plan changed since session %d began:", last.ID)
+		for _, n := range notes {
+			b.logf("  %s", n)
+		}
+		for _, id := range ch.Changed {
+			changed[id] = true
+		}
+		prevNotes := last.Meta["plan_changes"]
+		all := append(strings.Split(prevNotes, "\n"), notes...)
+		if prevNotes == "" {
+			all = notes
+		}
+		if err := b.db.SetSessionMeta(last.ID, "plan_changes", strings.Join(all, "\n")); err != nil {
+			return &exitError{code: exitInfra, err: err}
+		}
+	}
+	b.logf("resuming batch session %d of plan %q", last.ID, b.plan.Name)
+	return b.setMeta(map[string]string{"state": stateRunning, "shards": fmt.Sprint(max(1, b.shard.Count))})
+}
+
+func planChangeNotes(ch plan.Change) []string {
+	var n []string
+	add := func(what string, ids []string) {
+		if len(ids) > 0 {
+			n = append(n, what+": "+strings.Join(ids, ", "))
+		}
+	}
+	add("new cells (run from scratch)", ch.Added)
+	add("cells removed (their runs stay in the database, out of this batch's report)", ch.Removed)
+	add("cells that now run another kernel, reproducer or variant (their earlier runs no longer count)", ch.Changed)
+	add("cells with another stop rule, budget or priority (their runs still count)", ch.RuleChanged)
+	if len(ch.Kept) > 0 {
+		n = append(n, fmt.Sprintf("%d cells unchanged: their runs still count", len(ch.Kept)))
+	}
+	return n
+}
+
+// skipDecided marks the cells an earlier batch of the plan finished with
+// the same kernel, reproducer, variant and stop rule.
+func (b *batchRun) skipDecided(prev []store.Session) {
+	now := b.plan.CellHashes()
+	for _, c := range b.cells {
+		if c.Skip != "" {
+			continue
+		}
+		for _, s := range prev {
+			var hashes, states map[string]string
+			json.Unmarshal([]byte(s.Meta["cells"]), &hashes)
+			json.Unmarshal([]byte(s.Meta["cell_states"]), &states)
+			st := states[c.ID]
+			if hashes[c.ID] == now[c.ID] && (st == "done" || strings.HasPrefix(st, "done:") || strings.HasPrefix(st, "decided:")) {
+				c.Skip = fmt.Sprintf("finished in batch session %d (%s); --rerun runs it again", s.ID, st)
+				break
+			}
+		}
+	}
+}
+
+// replay counts the session's finished runs: each takes the place of a run
+// its cell would make, unless the cell now runs another configuration.
+func (b *batchRun) replay(pol *campaign.Policy) (counted, ignored int, err error) {
+	recs, err := b.db.Runs(store.Query{SessionID: b.sess, Status: "done"})
+	if err != nil {
+		return 0, 0, &exitError{code: exitInfra, err: err}
+	}
+	byName := map[string]int{}
+	for i, a := range b.arms {
+		byName[a.Name] = i
+	}
+	for _, r := range recs {
+		i, ok := byName[r.Config.Variant]
+		if !ok || b.arms[i].Config.Hash() != r.ConfigHash || b.cells[b.arms[i].Cell].Skip != "" {
+			ignored++
+			continue
+		}
+		pol.Replay(i, r)
+		counted++
+	}
+	return counted, ignored, nil
+}
+
+// run schedules the cells until they finish, the deadline or budget cuts
+// them, or the user interrupts; it returns the batch's state.
+func (b *batchRun) run(ctx context.Context, deadline time.Time, logBudget int64, stderr io.Writer) (string, error) {
+	pol, err := campaign.NewPolicy(b.cells, b.arms)
+	if err != nil {
+		return "", &exitError{code: exitUsage, err: err}
+	}
+	pol.Budget, pol.Deadline = b.plan.Budget, deadline
+	b.policy = pol
+	counted, ignored, err := b.replay(pol)
+	if err != nil {
+		return "", err
+	}
+	if counted+ignored > 0 {
+		b.logf("%d finished runs of session %d count; %d do not (their cell changed or is skipped)", counted, b.sess, ignored)
+	}
+	for _, c := range b.cells {
+		if c.Skip != "" && c.Skip != "another shard's" {
+			b.logf("cell %s: skipped: %s", c.ID, c.Skip)
+		}
+	}
+	runCtx := ctx
+	if !deadline.IsZero() {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
+	total, booters, names := 0, make([]batch.Booter, len(b.arms)), make([]string, len(b.arms))
+	rec := &logRecorder{StoreRecorder: batch.StoreRecorder{DB: b.db, Session: b.sess}}
+	for i, a := range b.arms {
+		booters[i], names[i] = a.Booter, a.Name
+		rec.Configs = append(rec.Configs, a.Config)
+	}
+	for _, c := range b.cells {
+		if c.Skip == "" {
+			total += max(0, c.Quota-c.Done)
+		}
+	}
+	rec.setBudget(logBudget, total)
+	disp := progress.New(stderr, isTerminal(stderr), total, b.f.jobs, names)
+	sum, err := batch.Run(runCtx, batch.Options{Jobs: b.f.jobs, Variants: booters, Policy: pol, Recorder: rec, Progress: disp})
+	disp.Close()
+	b.summary = sum
+	switch {
+	case ctx.Err() != nil:
+		return stateInterrupted, nil
+	case sum != nil && sum.HostFailed:
+		return stateHostFailed, nil
+	case err != nil:
+		return "", &exitError{code: exitInfra, err: err}
+	}
+	finished := true
+	for _, c := range b.cells {
+		finished = finished && c.Finished()
+	}
+	switch {
+	case finished:
+		return stateComplete, nil
+	case runCtx.Err() != nil || pol.CutBy() == "deadline":
+		return stateDeadline, nil
+	case pol.CutBy() == "budget":
+		return stateBudget, nil
+	}
+	return stateBudget, nil // a cell's own budget ended it
+}
+
+// finish records the outcome, prints the morning report, writes the JUnit
+// and HTML files and runs the --on-done hook.
+func (b *batchRun) finish(ctx context.Context, state string, stdout, stderr io.Writer) error {
+	states := map[string]string{}
+	for _, c := range b.cells {
+		states[c.ID] = c.State()
+	}
+	js, _ := json.Marshal(states)
+	if err := b.setMeta(map[string]string{"state": state, "cell_states": string(js)}); err != nil {
+		return err
+	}
+	if state != stateInterrupted {
+		if err := b.db.EndSession(b.sess); err != nil {
+			return &exitError{code: exitInfra, err: err}
+		}
+	}
+	sess, err := b.db.Session(b.sess)
+	if err != nil {
+		return &exitError{code: exitInfra, err: err}
+	}
+	m, err := campaignModel(b.db, sess)
+	if err != nil {
+		return &exitError{code: exitInfra, err: err}
+	}
+	if b.f.junit != "" {
+		if err := writeFileAtomic(b.f.junit, m.JUnit); err != nil {
+			return &exitError{code: exitInfra, err: err}
+		}
+	}
+	html := b.f.html
+	if html == "" && b.f.onDone != "" {
+		dir := filepath.Join(xdg.StateDir(), "reports")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return &exitError{code: exitInfra, err: err}
+		}
+		html = filepath.Join(dir, fmt.Sprintf("batch-%d.html", b.sess))
+	}
+	if html != "" {
+		if err := writeFileAtomic(html, m.HTML); err != nil {
+			return &exitError{code: exitInfra, err: err}
+		}
+	}
+	render := m.Text
+	if b.f.jsonOut {
+		render = m.JSON
+	}
+	if err := render(stdout); err != nil {
+		return &exitError{code: exitInfra, err: err}
+	}
+	if b.f.onDone != "" {
+		b.runHook(html, stderr)
+	}
+	switch state {
+	case stateInterrupted:
+		return &exitError{code: 130, err: fmt.Errorf("interrupted; crashrig batch %s --resume continues session %d", b.plan.File, b.sess)}
+	case stateHostFailed:
+		return &exitError{code: exitInfra, err: fmt.Errorf("the host failed every boot; fix it and run crashrig batch %s --resume", b.plan.File)}
+	}
+	b.logf("batch session %d: %s", b.sess, state)
+	return nil
+}
+
+// runHook runs --on-done; its failure is reported, not the batch's.
+func (b *batchRun) runHook(report string, stderr io.Writer) {
+	cmd := exec.Command("/bin/sh", "-c", b.f.onDone, "crashrig-on-done", report)
+	cmd.Env = append(os.Environ(), "CRASHRIG_REPORT="+report, fmt.Sprintf("CRASHRIG_SESSION=%d", b.sess), "CRASHRIG_DB="+b.db.Path())
+	cmd.Stdout, cmd.Stderr = stderr, stderr
+	if err := cmd.Run(); err != nil {
+		b.logf("--on-done %q: %v (the batch itself is recorded)", b.f.onDone, err)
+	}
+}
+
+// A logRecorder keeps the batch's console logs within a disk budget: a
+// crash's (or any other failure's) log is kept whole, a pass's is trimmed
+// to its head and tail, each a share of the budget.
+type logRecorder struct {
+	batch.StoreRecorder
+	passCap int64 // 0 = the store's default cap for every log
+}
+
+// Wholly kept logs are still bounded, by this much.
+const wholeLogCap = 256 << 20
+
+func (r *logRecorder) setBudget(budget int64, runs int) {
+	if budget <= 0 || runs <= 0 {
+		return
+	}
+	r.passCap = min(max(budget/int64(2*runs), 16<<10), store.DefaultLogCap)
+}
+
+// Finished implements batch.Recorder.
+func (r *logRecorder) Finished(id int64, v int, res *run.Result) error {
+	if r.passCap > 0 {
+		r.DB.LogCap = wholeLogCap
+		if res.Verdict == "pass" || res.Verdict == "stopped" {
+			r.DB.LogCap = r.passCap
+		}
+		defer func() { r.DB.LogCap = 0 }()
+	}
+	return r.StoreRecorder.Finished(id, v, res)
+}
