@@ -49,8 +49,8 @@ variant it lists, under the cell's stop rule — runs: N, until-crash, or
 compare-to: KERNEL (the sequential test of crashrig compare). One scheduler
 keeps -j VMs busy and interleaves the cells, so a deadline leaves each with
 comparable evidence. Every run is recorded as it starts and ends: after a
-kill -9, a reboot or Ctrl-C, --resume continues the same batch, counting
-every finished run once and running again the ones that were cut. Cells a
+kill -9, a reboot or Ctrl-C, --resume continues the same batch (one cut by its deadline or budget too),
+counting every finished run once and running again the ones that were cut. Cells a
 previous batch of the same plan decided are skipped unless --rerun.
 
 --shard i/N runs the i-th of N deterministic parts (cells and runs) into its
@@ -384,7 +384,7 @@ func (b *batchRun) session(argv []string) error {
 		// A job that is retried (Slurm --requeue, a Kubernetes pod restart) always
 		// passes --resume: the first attempt begins the batch.
 		b.logf("no batch of plan %q%s to resume: beginning one", b.plan.Name, b.where())
-	case b.f.resume && !unfinished(last):
+	case b.f.resume && last.Meta["state"] == stateComplete:
 		b.logf("batch session %d of plan %q ended (%s): nothing to resume; --rerun starts a new batch", last.ID, b.plan.Name, last.Meta["state"])
 		return nil
 	case b.f.resume:
@@ -499,7 +499,7 @@ func (b *batchRun) skipDecided(prev []store.Session) {
 			json.Unmarshal([]byte(s.Meta["cell_states"]), &states)
 			st := states[c.ID]
 			if hashes[c.ID] == now[c.ID] && (st == "done" || strings.HasPrefix(st, "done:") || strings.HasPrefix(st, "decided:")) {
-				c.Skip = fmt.Sprintf("finished in batch session %d (%s); --rerun runs it again", s.ID, st)
+				c.Skip = fmt.Sprintf("finished in batch session %d", s.ID)
 				break
 			}
 		}
@@ -547,7 +547,7 @@ func (b *batchRun) run(ctx context.Context, deadline time.Time, logBudget int64,
 	}
 	for _, c := range b.cells {
 		if c.Skip != "" && c.Skip != "another shard's" {
-			b.logf("cell %s: skipped: %s", c.ID, c.Skip)
+			b.logf("cell %s: skipped: %s (--rerun runs it again)", c.ID, c.Skip)
 		}
 	}
 	runCtx := ctx

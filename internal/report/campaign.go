@@ -49,7 +49,7 @@ type CrashRun struct {
 
 func (c *Campaign) cellTable(conf float64) table {
 	t := table{Head: []string{"cell", "rule", "state", "runs", "crashed", "p(crash)/boot " + stats.Percent(conf), "new titles"},
-		Right: []bool{false, false, false, true, true, true, false}, Flex: 2, Wrap: true}
+		Right: []bool{false, false, false, true, true, true, false}, Flex: 6, Wrap: true}
 	for _, x := range c.Cells {
 		p := "–"
 		if x.Runs > 0 {
