@@ -164,7 +164,7 @@ func campaignModel(db *store.DB, s *store.Session) (*report.Model, error) {
 		}
 		if d, ok := strings.CutPrefix(cc.State, "decided: "); ok {
 			cc.Decision = d
-			cc.Failed = strings.HasPrefix(d, strings.SplitN(id, "/", 2)[0]+" crashes more")
+			cc.Failed = strings.HasPrefix(d, id+" crashes more")
 		}
 		cc.Failed = cc.Failed || x.crashes > 0
 		var p *cellRuns

@@ -61,6 +61,9 @@ func (c *Campaign) cellTable(conf float64) table {
 	return t
 }
 
+// maxCrashLines is the most crashrig log lines a report lists (JSON has them all).
+const maxCrashLines = 25
+
 // sections are the campaign's parts in reading order, for every renderer.
 type campaignSection struct {
 	Title string
@@ -99,7 +102,11 @@ func (c *Campaign) sections(conf float64) []campaignSection {
 	}
 	if len(c.CrashRuns) > 0 {
 		var l []string
-		for _, r := range c.CrashRuns {
+		for i, r := range c.CrashRuns {
+			if i == maxCrashLines {
+				l = append(l, fmt.Sprintf("… and %d more: crashrig runs SESSION lists every run", len(c.CrashRuns)-i))
+				break
+			}
 			l = append(l, fmt.Sprintf("crashrig log %d   # %s: %s", r.RunID, r.Cell, r.Title))
 		}
 		out = append(out, campaignSection{Title: "Crash logs", Lines: l})

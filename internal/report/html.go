@@ -89,6 +89,7 @@ h3 { font-size: 15px; margin: 18px 0 6px; font-weight: 600; }
 .sub { margin: 2px 0 0; color: #59636e; font-size: 13px; }
 .decision { margin: 16px 0; padding: 10px 14px; background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px; font-size: 16px; }
 table { border-collapse: collapse; margin: 6px 0; }
+.scroll { overflow-x: auto; max-width: 100%; }
 th, td { padding: 4px 12px 4px 0; text-align: left; vertical-align: top; }
 th { font-weight: 600; border-bottom: 1px solid #8c959f; white-space: nowrap; }
 td { border-bottom: 1px solid #eaeef2; }
@@ -143,9 +144,9 @@ ol.notes li { margin: 3px 0; }
 </body>
 </html>
 {{define "refs"}}{{if .}}<sup>{{range $i, $n := .}}{{if $i}},{{end}}<a href="#note-{{$n}}">{{$n}}</a>{{end}}</sup>{{end}}{{end}}
-{{define "table"}}<table{{if empty .Head}} class="kv"{{end}}>
+{{define "table"}}<div class="scroll"><table{{if empty .Head}} class="kv"{{end}}>
 {{if not (empty .Head)}}<thead><tr>{{range $j, $h := .Head}}<th{{if right $ $j}} class="r"{{end}}>{{$h}}</th>{{end}}</tr></thead>
 {{end}}<tbody>
 {{range .Rows}}<tr>{{range $j, $c := .}}<td{{if right $ $j}} class="r"{{end}}>{{if $c.Code}}<code>{{$c.Text}}</code>{{else}}{{$c.Text}}{{end}}{{template "refs" $c.Notes}}</td>{{end}}</tr>
 {{end}}</tbody>
-</table>{{end}}`))
+</table></div>{{end}}`))
