@@ -6,7 +6,10 @@
 //
 //	crashrig run -k KERNEL [-r REPRO] [-d DURATION] [flags] [-- REPRO-ARGS...]
 //	crashrig compare -k A=KERNEL -k B=KERNEL | -k KERNEL --variant A=FLAGS --variant B=FLAGS [flags]
-//	crashrig report [SESSION] [--format md|json|html] [--html FILE]
+//	crashrig report [SESSION] [--format md|json|html|junit] [--html FILE]
+//	crashrig batch PLAN.yaml [-j N] [--deadline 07:00] [--resume] [--shard i/N] [--dry-run]
+//	crashrig merge SHARD.db... --db ALL.db
+//	crashrig sessions | crashrig runs [SESSION]
 //	crashrig log RUN-ID
 //	crashrig shell -k KERNEL [--base busybox|u-root] [-r REPRO]
 //	crashrig initramfs -o FILE [-r REPRO] [--base B] [--init-script seed]
@@ -25,7 +28,11 @@ crashed (a stable one-line title) and after how long.
 Commands:
   run          boot once (or -n N times) and report the verdict
   compare      run variants side by side until a sequential test decides
-  report       the statistics of a recorded session (text, md, json, html)
+  report       the statistics of a recorded session (text, md, json, html, junit)
+  batch        run a plan file's cells overnight: resumable, deadline, shards
+  merge        join shard databases of a batch
+  sessions     list the recorded sessions, newest first
+  runs         list the runs of a session, newest first
   log          the stored console of one run
   shell        boot the same image with a shell on the console (Ctrl-] leaves)
   initramfs    write the image crashrig boots, for use by hand
