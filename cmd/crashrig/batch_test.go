@@ -317,3 +317,63 @@ func verdictList(t *testing.T, path string) string {
 	}
 	return b.String()
 }
+
+// TestBatchCtrlC: the first Ctrl-C stops the runs in flight, records them
+// as interrupted (never passes), prints the report so far and exits 130;
+// --resume then completes the batch with every cell's runs counted once.
+func TestBatchCtrlC(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots real kernels")
+	}
+	bin := crashrigBin(t)
+	dir := t.TempDir()
+	plan := quickPlan(t, dir, 3)
+	db := filepath.Join(dir, "c.db")
+	cmd := exec.Command(bin, "batch", plan, "-j", "2", "--db", db)
+	cmd.Env, cmd.Dir = batchEnv(dir), dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Interrupt once two VMs are running: after the first run started.
+	deadline := time.Now().Add(2 * time.Minute)
+	for !strings.Contains(stderr.String(), "run 1/") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 130 || !strings.Contains(stderr.String(), "--resume continues session 1") {
+		t.Fatalf("after Ctrl-C: %v; want exit 130 and how to resume\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "interrupted") {
+		t.Errorf("the report printed at Ctrl-C does not say the batch was interrupted:\n%s", stdout.String())
+	}
+	mid := dbCounts(t, db)
+	cut := 0
+	for _, c := range mid {
+		cut += c.Interrupted
+		if c.Running > 0 {
+			t.Errorf("runs left running after Ctrl-C: %v", mid)
+		}
+	}
+	if cut == 0 {
+		t.Errorf("no run recorded as interrupted: %v", mid)
+	}
+	// Without --resume, crashrig refuses to start over silently.
+	out, code := runBatchProc(t, bin, dir, time.Minute, "batch", plan, "--db", db)
+	if code != 2 || !strings.Contains(out, "--resume continues it") {
+		t.Errorf("batch without --resume after an interrupted one: exit %d\n%s", code, out)
+	}
+	out, code = runBatchProc(t, bin, dir, 10*time.Minute, "batch", plan, "-j", "2", "--db", db, "--resume")
+	if code != 0 {
+		t.Fatalf("--resume: exit %d\n%s", code, out)
+	}
+	got := counted(dbCounts(t, db))
+	want := map[string]cellCount{"k/pass/smp1": {Done: 3}, "k/panic/smp1": {Done: 3, Crashes: 3}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("after Ctrl-C and --resume: %v, want %v", got, want)
+	}
+}

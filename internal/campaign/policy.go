@@ -92,7 +92,8 @@ type Policy struct {
 	Deadline time.Time     // no run starts that cannot end by then (zero = none)
 	Now      func() time.Time
 
-	cutBy string // "deadline" or "budget" once one of them stopped a run from starting
+	cutBy       string        // "deadline" or "budget" once one of them stopped a run from starting
+	spentBefore time.Duration // VM-time of the replayed runs: the budget covers the whole batch
 }
 
 // NewPolicy builds the policy; comparison cells get their sequential test.
@@ -114,10 +115,15 @@ func NewPolicy(cells []*Cell, arms []Arm) (*Policy, error) {
 }
 
 // Replay counts a finished run found in the database for arm (a resumed
-// batch): it takes the place of one run the cell would make.
+// batch): it takes the place of one run the cell would make. A run the host
+// failed (infra-fail) says nothing about the kernel and takes no place.
 func (p *Policy) Replay(arm int, r store.RunRecord) {
 	a := p.Arms[arm]
 	c := p.Cells[a.Cell]
+	p.spentBefore += time.Duration(r.Wall * float64(time.Second))
+	if r.Verdict == verdict.InfraFail {
+		return
+	}
 	c.Replayed++
 	c.Started++
 	c.Done++
@@ -176,6 +182,7 @@ func (p *Policy) order() []*Cell {
 
 // Next implements batch.Policy.
 func (p *Policy) Next(inFlight []int, spent time.Duration) (batch.Ticket, bool) {
+	spent += p.spentBefore
 	if p.Budget > 0 && spent >= p.Budget {
 		p.cutBy = "budget"
 		return batch.Ticket{}, false
@@ -217,14 +224,17 @@ func (p *Policy) next(c *Cell, inFlight []int) (batch.Ticket, bool) {
 }
 
 // Observe implements batch.Policy. An interrupted run hands its place back:
-// it is never counted, and a resumed batch runs it again.
+// it is never counted, and the batch (or a resumed one) runs it again. So
+// does a run the host failed (infra-fail): it is the host's outcome, not the
+// kernel's; package batch ends a batch whose host fails every boot.
 func (p *Policy) Observe(t batch.Ticket, r *run.Result) bool {
 	c := p.Cells[p.Arms[t.Variant].Cell]
 	if c.pol != nil {
 		c.pol.Observe(batch.Ticket{Variant: armIndex(c, t.Variant), Seq: t.Seq}, r)
 	}
-	if r.Verdict == verdict.Interrupted {
+	if r.Verdict == verdict.Interrupted || r.Verdict == verdict.InfraFail {
 		c.Started--
+		c.Spent += time.Duration(r.Wall * float64(time.Second))
 		return false
 	}
 	c.Done++

@@ -178,3 +178,21 @@ func TestReplayAndInterrupted(t *testing.T) {
 		t.Errorf("done %d replayed %d; want 4 and 3", c.Done, c.Replayed)
 	}
 }
+
+// TestInfraFailNotCounted: a boot the host failed takes no run's place, and
+// a resumed batch's VM-time counts against the plan's budget.
+func TestInfraFailNotCounted(t *testing.T) {
+	s := &setup{}
+	s.cell(&plan.Cell{ID: "a", Rule: plan.RuleRuns, Runs: 2}, 2, 0)
+	pol, _ := NewPolicy(s.cells, s.arms)
+	pol.Replay(0, store.RunRecord{Status: "done", Verdict: verdict.InfraFail, Wall: 3})
+	t1, _ := pol.Next([]int{0}, 0)
+	pol.Observe(t1, &run.Result{Outcome: verdict.Outcome{Verdict: verdict.InfraFail}, Wall: 1})
+	if c := s.cells[0]; c.Done != 0 || c.Started != 0 {
+		t.Errorf("after two host failures: done %d started %d, want 0 and 0", c.Done, c.Started)
+	}
+	pol.Budget = 5 * time.Second
+	if _, ok := pol.Next([]int{0}, 2*time.Second); ok || pol.CutBy() != "budget" {
+		t.Errorf("3 s replayed + 2 s spent against a 5 s budget: a run started (cut by %q)", pol.CutBy())
+	}
+}
