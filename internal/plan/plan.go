@@ -286,3 +286,21 @@ func (p *Plan) RunLength() time.Duration {
 	}
 	return time.Duration(p.Iterations)*d + BootEstimate
 }
+
+// Notes says the change in sentences, one per kind of change.
+func (ch Change) Notes() []string {
+	var n []string
+	add := func(what string, ids []string) {
+		if len(ids) > 0 {
+			n = append(n, what+": "+strings.Join(ids, ", "))
+		}
+	}
+	add("new cells (run from scratch)", ch.Added)
+	add("cells removed (their runs stay in the database, out of this batch's report)", ch.Removed)
+	add("cells that now run another kernel, reproducer or variant (their earlier runs no longer count)", ch.Changed)
+	add("cells with another stop rule, budget or priority (their runs still count)", ch.RuleChanged)
+	if len(ch.Kept) > 0 {
+		n = append(n, fmt.Sprintf("%d cells unchanged: their runs still count", len(ch.Kept)))
+	}
+	return n
+}
