@@ -50,13 +50,15 @@ func crashrigBin(t *testing.T) string {
 }
 
 // quickPlan is a plan of fast, deterministic cells on the test kernel: a
-// reproducer that passes and one that panics, each run runs times.
+// reproducer that passes and one that panics, each run runs times. Both end
+// 300 ms after they start; the 3 s duration leaves a loaded host's slow TCG
+// guest time to panic within the run (a panic past the duration is a pass).
 func quickPlan(t *testing.T, dir string, runs int) string {
 	t.Helper()
 	kernel := testkernel.Path(t)
 	p := filepath.Join(dir, "plan.yaml")
 	plan := fmt.Sprintf(`name: quick
-duration: 1s
+duration: 3s
 kernels:
   - {name: k, path: %s}
 reproducers:

@@ -33,10 +33,13 @@ func shardsMatch(t *testing.T, n int, runShard func(i int, plan, results string)
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	outs := make([][]byte, n)
+	slots := make(chan bool, 2) // two shard processes at a time: the test host has two cores
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			slots <- true
+			defer func() { <-slots }()
 			cmd := runShard(i, plan, results)
 			cmd.Dir = dir
 			outs[i], errs[i] = cmd.CombinedOutput()
@@ -58,7 +61,7 @@ func shardsMatch(t *testing.T, n int, runShard func(i int, plan, results string)
 		}
 		if got := counted(dbCounts(t, all)); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("merge round %d: %v; the unsharded batch counts %v", round+1, got, want)
-			t.Logf("merged runs:\n%s", verdictList(t, all))
+			t.Logf("merged runs:\n%s\nunsharded runs:\n%s", verdictList(t, all), verdictList(t, ref))
 		}
 		t.Logf("merge round %d: %s", round+1, strings.TrimSpace(out))
 	}

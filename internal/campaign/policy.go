@@ -74,7 +74,11 @@ func (c *Cell) State() string {
 	case c.Skip != "":
 		return "skipped: " + c.Skip
 	case c.Rule == plan.RuleCompare && c.cmp != nil && c.cmp.Done():
-		return "decided: " + compare.Describe(c.cmp.Decisions()[0])
+		d := c.cmp.Decisions()[0]
+		if d.Outcome == sequential.Undecided {
+			return fmt.Sprintf("undecided after %d runs (budget)", c.Done)
+		}
+		return "decided: " + compare.Describe(d)
 	case c.Rule == plan.RuleUntilCrash && c.Crashes > 0:
 		return fmt.Sprintf("done: crashed after %d runs", c.Done)
 	case c.Done >= c.Quota:

@@ -143,9 +143,9 @@ func (c *Cell) RuleText() string {
 	case RuleRuns:
 		return fmt.Sprintf("runs %d", c.Runs)
 	case RuleUntilCrash:
-		return fmt.Sprintf("until-crash, at most %d runs", c.MaxRuns)
+		return fmt.Sprintf("until-crash, ≤ %d runs", c.MaxRuns)
 	}
-	return fmt.Sprintf("compare-to %s, at most %d runs", c.Baseline.Name, c.MaxRuns)
+	return fmt.Sprintf("compare-to %s, ≤ %d runs", c.Baseline.Name, c.MaxRuns)
 }
 
 // Hash identifies the whole plan as it runs: every cell's hash, rule,

@@ -82,8 +82,8 @@ func TestGoodPlan(t *testing.T) {
 	}
 	want := []string{
 		"old/st/smp1 runs 4", "old/st/smp2 runs 4",
-		"build-a/st/smp2~old compare-to old, at most 40 runs", "build-b/st/smp2~old compare-to old, at most 40 runs",
-		"build-b/sh/smp1 until-crash, at most 100 runs", "build-b/sh/smp2 until-crash, at most 100 runs",
+		"build-a/st/smp2~old compare-to old, ≤ 40 runs", "build-b/st/smp2~old compare-to old, ≤ 40 runs",
+		"build-b/sh/smp1 until-crash, ≤ 100 runs", "build-b/sh/smp2 until-crash, ≤ 100 runs",
 	}
 	if d := cmp.Diff(want, ids); d != "" {
 		t.Errorf("cells (-want +got):\n%s", d)

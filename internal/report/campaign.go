@@ -48,15 +48,15 @@ type CrashRun struct {
 }
 
 func (c *Campaign) cellTable(conf float64) table {
-	t := table{Head: []string{"cell", "rule", "state", "runs", "crashed", "p(crash)/boot " + stats.Percent(conf), "new titles"},
-		Right: []bool{false, false, false, true, true, true, false}, Flex: 6, Wrap: true}
+	t := table{Head: []string{"cell", "rule", "state", "runs", "crashed", "p(crash)/boot " + stats.Percent(conf)},
+		Right: []bool{false, false, false, true, true, true}, Flex: 2, Wrap: true}
 	for _, x := range c.Cells {
 		p := "–"
 		if x.Runs > 0 {
 			p = fmt.Sprintf("%.2f [%.2f, %.2f]", x.PCrash.Estimate, x.PCrash.Lower, x.PCrash.Upper)
 		}
 		t.Rows = append(t.Rows, []cell{{Text: x.ID}, {Text: x.Rule}, {Text: x.State}, {Text: fmt.Sprint(x.Runs)},
-			{Text: fmt.Sprint(x.Crashes)}, {Text: p}, {Text: strings.Join(x.NewTitles, "; "), Code: len(x.NewTitles) > 0}})
+			{Text: fmt.Sprint(x.Crashes)}, {Text: p}})
 	}
 	return t
 }
@@ -78,14 +78,24 @@ func (c *Campaign) sections(conf float64) []campaignSection {
 		head += fmt.Sprintf(", %d shards: sessions %v", len(c.Sessions), c.Sessions)
 	}
 	out := []campaignSection{{Title: "Cells", Table: &ct, Lines: []string{head}}}
-	var dec []string
+	var dec, titles []string
 	for _, x := range c.Cells {
 		if x.Decision != "" {
 			dec = append(dec, x.ID+": "+x.Decision)
 		}
+		for _, t := range x.NewTitles {
+			titles = append(titles, x.ID+": "+t)
+		}
 	}
 	if len(dec) > 0 {
 		out = append(out, campaignSection{Title: "Decisions", Lines: dec})
+	}
+	if len(titles) > 0 {
+		what := "New crash titles"
+		if c.Previous != 0 {
+			what += fmt.Sprintf(" (not seen in session %d)", c.Previous)
+		}
+		out = append(out, campaignSection{Title: what, Lines: titles})
 	}
 	if c.Previous != 0 {
 		ch := c.Changes

@@ -138,7 +138,7 @@ func TestHTMLLayoutInChromium(t *testing.T) {
 		h2   []string
 	}{
 		{"compare", realisticModel(), []string{"Summary", "Crash titles", "Notes", "Console excerpts"}},
-		{"batch", batchModel(), []string{"Cells", "Decisions", "Since the previous batch (session 8)", "Plan changes",
+		{"batch", batchModel(), []string{"Cells", "Decisions", "New crash titles (not seen in session 8)", "Since the previous batch (session 8)", "Plan changes",
 			"Console logs", "Crash logs", "Summary", "Crash titles", "Notes", "Console excerpts"}},
 	}
 	for _, tt := range tests {
