@@ -55,6 +55,9 @@ Exit status of compare: 0 no difference, 10 the first variant crashes more,
 11 another does, 12 undecided within the budget (the same command with a
 larger one continues), 13 both crash every run, 2 usage, 5 infra-fail.
 
+Exit status of batch: 0 the batch ended (complete, or cut by its deadline or
+budget), 2 bad plan or usage, 5 infra-fail, 130 interrupted (--resume continues).
+
 Files: console logs under $XDG_STATE_HOME/crashrig/logs, guest binaries,
 images and the KVM probe answer under $XDG_CACHE_HOME/crashrig
 ($CRASHRIG_CACHE overrides).`

@@ -28,23 +28,35 @@ Exit status: 0 merged, 2 bad input (a missing shard, conflicting plans),
 		Example: `  crashrig merge shard-*.db --db all.db
   crashrig report --db all.db --html morning.html`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			if dbPath == "" {
 				return usageErr("give the database to merge into: --db ALL.db")
 			}
 			for _, a := range args {
-				if _, err := os.Stat(a); errors.Is(err, fs.ErrNotExist) {
-					return usageErr("shard database %s does not exist", a)
+				if err := checkSQLite(a); err != nil {
+					return err
 				}
 			}
+			_, statErr := os.Stat(dbPath)
+			fresh := errors.Is(statErr, fs.ErrNotExist)
 			db, err := store.Open(dbPath)
 			if err != nil {
 				return &exitError{code: exitInfra, err: err}
 			}
 			defer db.Close()
+			defer func() {
+				if fresh && err != nil {
+					// Nothing was merged into a database this command created: leave none.
+					db.Close()
+					for _, f := range []string{"", "-wal", "-shm", "-owners"} {
+						os.RemoveAll(db.Path() + f)
+					}
+				}
+			}()
 			var total store.MergeStats
 			for _, a := range args {
-				st, err := db.Merge(a)
+				var st store.MergeStats
+				st, err = db.Merge(a)
 				if errors.Is(err, store.ErrMergeConflict) {
 					return &exitError{code: exitUsage, err: err}
 				}
@@ -63,4 +75,22 @@ Exit status: 0 merged, 2 bad input (a missing shard, conflicting plans),
 	}
 	c.Flags().StringVar(&dbPath, "db", "", "the database to merge into (created if missing)")
 	return c
+}
+
+// checkSQLite refuses a shard that is missing or not an SQLite database,
+// without touching it.
+func checkSQLite(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return usageErr("shard database %s does not exist", path)
+	}
+	if err != nil {
+		return usageErr("shard database %s: %v", path, err)
+	}
+	defer f.Close()
+	head := make([]byte, 16)
+	if n, _ := io.ReadFull(f, head); n < 16 || string(head) != "SQLite format 3\x00" {
+		return usageErr("%s is not a crashrig database (not SQLite)", path)
+	}
+	return nil
 }
