@@ -16,11 +16,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/crashrig/crashrig/internal/atomicfile"
 	"github.com/crashrig/crashrig/internal/batch"
 	"github.com/crashrig/crashrig/internal/campaign"
-	"github.com/crashrig/crashrig/internal/image"
 	"github.com/crashrig/crashrig/internal/plan"
 	"github.com/crashrig/crashrig/internal/progress"
+	"github.com/crashrig/crashrig/internal/report"
+	"github.com/crashrig/crashrig/internal/repro"
 	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/internal/store"
 	"github.com/crashrig/crashrig/internal/xdg"
@@ -273,7 +275,7 @@ func prepareCells(ctx context.Context, p *plan.Plan, sh plan.Shard, f *batchFlag
 		if label == "" {
 			label = k.Name
 		}
-		arms = append(arms, campaign.Arm{Cell: ci, Name: name, Config: batch.ConfigOf(rp, name, label), Booter: rp, RunLength: p.RunLength()})
+		arms = append(arms, campaign.Arm{Cell: ci, Name: name, Config: rp.Config(name, label), Booter: rp, RunLength: p.RunLength()})
 		return nil
 	}
 	for i := range p.Cells {
@@ -313,7 +315,7 @@ func cellOptions(p *plan.Plan, k *plan.Kernel, c *plan.Cell, f *batchFlags, stde
 	if o.Accel == "" {
 		o.Accel = "auto"
 	}
-	o.Repro = image.Repro{Builtin: r.Builtin, Go: r.Package, Args: r.Args}
+	o.Repro = repro.Program{Builtin: r.Builtin, Go: r.Package, Args: r.Args}
 	switch {
 	case r.Binary != "":
 		o.Repro.Path = r.Binary
@@ -336,7 +338,7 @@ type batchRun struct {
 
 	sess    int64
 	policy  *campaign.Policy
-	summary *batch.Summary
+	summary *batch.Tally
 }
 
 // run schedules the cells until they finish, the deadline or budget cuts
@@ -367,7 +369,7 @@ func (b *batchRun) run(ctx context.Context, deadline time.Time, logBudget int64,
 		defer cancel()
 	}
 	total, booters, names := 0, make([]batch.Booter, len(b.arms)), make([]string, len(b.arms))
-	rec := &campaign.LogRecorder{StoreRecorder: batch.StoreRecorder{DB: b.db, Session: b.sess}}
+	rec := &campaign.LogRecorder{Recorder: store.Recorder{DB: b.db, Session: b.sess}}
 	for i, a := range b.arms {
 		booters[i], names[i] = a.Booter, a.Name
 		rec.Configs = append(rec.Configs, a.Config)
@@ -425,12 +427,12 @@ func (b *batchRun) finish(ctx context.Context, state string, stdout, stderr io.W
 	if err != nil {
 		return &exitError{code: exitInfra, err: err}
 	}
-	m, err := campaignModel(b.db, sess)
+	m, err := report.FromBatch(b.db, sess)
 	if err != nil {
 		return &exitError{code: exitInfra, err: err}
 	}
 	if b.f.junit != "" {
-		if err := writeFileAtomic(b.f.junit, m.JUnit); err != nil {
+		if err := atomicfile.Write(b.f.junit, 0o644, m.JUnit); err != nil {
 			return &exitError{code: exitInfra, err: err}
 		}
 	}
@@ -443,7 +445,7 @@ func (b *batchRun) finish(ctx context.Context, state string, stdout, stderr io.W
 		html = filepath.Join(dir, fmt.Sprintf("batch-%d.html", b.sess))
 	}
 	if html != "" {
-		if err := writeFileAtomic(html, m.HTML); err != nil {
+		if err := atomicfile.Write(html, 0o644, m.HTML); err != nil {
 			return &exitError{code: exitInfra, err: err}
 		}
 	}

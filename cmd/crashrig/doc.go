@@ -9,7 +9,8 @@
 //	crashrig report [SESSION] [--format md|json|html|junit] [--html FILE]
 //	crashrig batch PLAN.yaml [-j N] [--deadline 07:00] [--resume] [--shard i/N] [--dry-run]
 //	crashrig merge SHARD.db... --db ALL.db
-//	crashrig sessions | crashrig runs [SESSION]
+//	crashrig sessions [--json]
+//	crashrig runs [SESSION] [--json]
 //	crashrig log RUN-ID
 //	crashrig shell -k KERNEL [--base busybox|u-root] [-r REPRO]
 //	crashrig initramfs -o FILE [-r REPRO] [--base B] [--init-script seed]

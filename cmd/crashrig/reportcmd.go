@@ -42,7 +42,7 @@ changes the output; --html FILE writes the self-contained HTML page to FILE.`,
 			if err != nil {
 				return err
 			}
-			m, err := reportModel(db, sess)
+			m, err := sessionReport(db, sess)
 			if err != nil {
 				return &exitError{code: exitInfra, err: err}
 			}
@@ -103,4 +103,13 @@ func pickSession(db *store.DB, args []string) (*store.Session, error) {
 		return nil, &exitError{code: exitInfra, err: err}
 	}
 	return s, nil
+}
+
+// sessionReport is the report of any session: a batch's morning report, or
+// the runs of a run or compare session.
+func sessionReport(db *store.DB, s *store.Session) (*report.Model, error) {
+	if s.Kind == "batch" {
+		return report.FromBatch(db, s)
+	}
+	return report.FromSession(db, s, time.Now())
 }

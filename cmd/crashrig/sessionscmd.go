@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/store"
 	"github.com/crashrig/crashrig/internal/verdict"
 )
@@ -115,7 +117,7 @@ func sessionRowOf(s store.Session, recs []store.RunRecord) sessionRow {
 	for _, x := range recs {
 		name := x.Config.Variant
 		if name == "" {
-			name = kernelName(x.Config)
+			name = configName(x.Config)
 		}
 		if !seen[name] {
 			seen[name] = true
@@ -175,7 +177,7 @@ func newRunsCmd(stdout io.Writer) *cobra.Command {
 				x := recs[i]
 				name := x.Config.Variant
 				if name == "" {
-					name = kernelName(x.Config)
+					name = configName(x.Config)
 				}
 				rows = append(rows, runRow{ID: x.ID, Session: x.SessionID, Variant: name, Status: x.Status, Verdict: string(x.Verdict),
 					Started: x.Start, Wall: x.Wall, TTC: x.TimeToCrash, Title: x.Title})
@@ -212,4 +214,15 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// configName names an unnamed configuration by its kernel.
+func configName(c record.Config) string {
+	if c.KernelLabel != "" {
+		return c.KernelLabel
+	}
+	if v, _, _ := strings.Cut(c.KernelVersion, " "); v != "" {
+		return v
+	}
+	return filepath.Base(c.KernelPath)
 }

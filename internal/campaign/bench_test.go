@@ -11,7 +11,7 @@ import (
 
 	"github.com/crashrig/crashrig/internal/batch"
 	"github.com/crashrig/crashrig/internal/plan"
-	"github.com/crashrig/crashrig/internal/run"
+	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/store"
 	"github.com/crashrig/crashrig/internal/verdict"
 )
@@ -20,8 +20,8 @@ import (
 // typical boot, so that a batch of them measures only crashrig's own cost.
 type instantBoot struct{ log string }
 
-func (b instantBoot) Boot(context.Context) (*run.Result, error) {
-	return &run.Result{Outcome: verdict.Outcome{Verdict: verdict.Pass,
+func (b instantBoot) Boot(context.Context) (*record.Run, error) {
+	return &record.Run{Outcome: verdict.Outcome{Verdict: verdict.Pass,
 		Iterations: []verdict.Iteration{{Verdict: verdict.Pass, Ran: 10}}}, Wall: 11, Log: b.log, LogBytes: 48 << 10,
 		Start: time.Now()}, nil
 }
@@ -43,12 +43,12 @@ func BenchmarkBatchOverhead(b *testing.B) {
 	const ncells = 8
 	var cells []*Cell
 	var arms []Arm
-	rec := &batch.StoreRecorder{DB: db, Session: sess.ID}
+	rec := &store.Recorder{DB: db, Session: sess.ID}
 	booters := make([]batch.Booter, ncells)
 	for i := 0; i < ncells; i++ {
 		id := fmt.Sprintf("k/r%d", i)
 		cells = append(cells, &Cell{Cell: &plan.Cell{ID: id, Rule: plan.RuleRuns, Runs: b.N}, Quota: (b.N + ncells - 1) / ncells, Arms: []int{i}})
-		c := store.Config{KernelSHA256: "ab", Reproducer: fmt.Sprintf("r%d", i), SMP: 2, Memory: 512, Duration: 10, Iterations: 1, Variant: id}
+		c := record.Config{KernelSHA256: "ab", Reproducer: fmt.Sprintf("r%d", i), SMP: 2, Memory: 512, Duration: 10, Iterations: 1, Variant: id}
 		arms = append(arms, Arm{Cell: i, Name: id, Config: c, RunLength: 11 * time.Second})
 		rec.Configs = append(rec.Configs, c)
 		booters[i] = instantBoot{log: log}

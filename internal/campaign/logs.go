@@ -1,8 +1,7 @@
 package campaign
 
 import (
-	"github.com/crashrig/crashrig/internal/batch"
-	"github.com/crashrig/crashrig/internal/run"
+	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/store"
 	"github.com/crashrig/crashrig/internal/verdict"
 )
@@ -12,7 +11,7 @@ import (
 // to its head and tail. Passes share half the budget equally; the other half
 // is left for the logs kept whole.
 type LogRecorder struct {
-	batch.StoreRecorder
+	store.Recorder
 	passCap int64 // 0 = the store's default cap for every log
 }
 
@@ -28,7 +27,7 @@ func (r *LogRecorder) SetBudget(budget int64, runs int) {
 }
 
 // Finished implements batch.Recorder.
-func (r *LogRecorder) Finished(id int64, v int, res *run.Result) error {
+func (r *LogRecorder) Finished(id int64, v int, res *record.Run) error {
 	if r.passCap > 0 {
 		r.DB.LogCap = WholeLogCap
 		if res.Verdict == verdict.Pass || res.Verdict == verdict.Stopped {
@@ -36,5 +35,5 @@ func (r *LogRecorder) Finished(id int64, v int, res *run.Result) error {
 		}
 		defer func() { r.DB.LogCap = 0 }()
 	}
-	return r.StoreRecorder.Finished(id, v, res)
+	return r.Recorder.Finished(id, v, res)
 }

@@ -6,8 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/crashrig/crashrig/internal/batch"
-	"github.com/crashrig/crashrig/internal/run"
+	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/store"
 	"github.com/crashrig/crashrig/internal/verdict"
 )
@@ -38,13 +37,13 @@ func TestLogRecorder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		sess, _ := db.BeginSession("batch", "logs", nil)
-		rec := &LogRecorder{StoreRecorder: batch.StoreRecorder{DB: db, Session: sess.ID, Configs: []store.Config{{Reproducer: "x"}}}}
+		rec := &LogRecorder{Recorder: store.Recorder{DB: db, Session: sess.ID, Configs: []record.Config{{Reproducer: "x"}}}}
 		rec.SetBudget(tt.budget, 8)
 		id, err := rec.Started(0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		res := &run.Result{Outcome: verdict.Outcome{Verdict: tt.verdict}, Log: log, LogBytes: size}
+		res := &record.Run{Outcome: verdict.Outcome{Verdict: tt.verdict}, Log: log, LogBytes: size}
 		if err := rec.Finished(id, 0, res); err != nil {
 			t.Fatal(err)
 		}

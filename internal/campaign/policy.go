@@ -19,7 +19,8 @@ import (
 	"github.com/crashrig/crashrig/internal/batch"
 	"github.com/crashrig/crashrig/internal/compare"
 	"github.com/crashrig/crashrig/internal/plan"
-	"github.com/crashrig/crashrig/internal/run"
+	"github.com/crashrig/crashrig/internal/record"
+	"github.com/crashrig/crashrig/internal/report"
 	"github.com/crashrig/crashrig/internal/sequential"
 	"github.com/crashrig/crashrig/internal/store"
 	"github.com/crashrig/crashrig/internal/verdict"
@@ -30,13 +31,13 @@ import (
 type Arm struct {
 	Cell      int
 	Name      string // the run's variant in the database: the cell ID, or ID + BaselineSuffix
-	Config    store.Config
+	Config    record.Config
 	Booter    batch.Booter
 	RunLength time.Duration // expected VM-time of one run, before any finished
 }
 
 // BaselineSuffix marks the baseline arm of a comparison cell.
-const BaselineSuffix = "|baseline"
+const BaselineSuffix = report.BaselineSuffix
 
 // A Cell is one plan cell as the batch sees it.
 type Cell struct {
@@ -78,7 +79,7 @@ func (c *Cell) State() string {
 		if d.Outcome == sequential.Undecided {
 			return fmt.Sprintf("undecided after %d runs (budget)", c.Done)
 		}
-		return "decided: " + compare.Describe(d)
+		return "decided: " + d.Headline()
 	case c.Rule == plan.RuleUntilCrash && c.Crashes > 0:
 		return fmt.Sprintf("done: crashed after %d runs", c.Done)
 	case c.Done >= c.Quota:
@@ -231,7 +232,7 @@ func (p *Policy) next(c *Cell, inFlight []int) (batch.Ticket, bool) {
 // it is never counted, and the batch (or a resumed one) runs it again. So
 // does a run the host failed (infra-fail): it is the host's outcome, not the
 // kernel's; package batch ends a batch whose host fails every boot.
-func (p *Policy) Observe(t batch.Ticket, r *run.Result) bool {
+func (p *Policy) Observe(t batch.Ticket, r *record.Run) bool {
 	c := p.Cells[p.Arms[t.Variant].Cell]
 	if c.pol != nil {
 		c.pol.Observe(batch.Ticket{Variant: armIndex(c, t.Variant), Seq: t.Seq}, r)

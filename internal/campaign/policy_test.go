@@ -9,7 +9,7 @@ import (
 
 	"github.com/crashrig/crashrig/internal/batch"
 	"github.com/crashrig/crashrig/internal/plan"
-	"github.com/crashrig/crashrig/internal/run"
+	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/sequential"
 	"github.com/crashrig/crashrig/internal/store"
 	"github.com/crashrig/crashrig/internal/verdict"
@@ -27,7 +27,7 @@ type fakeBoot struct {
 	rng   *rand.Rand
 }
 
-func (f *fakeBoot) Boot(ctx context.Context) (*run.Result, error) {
+func (f *fakeBoot) Boot(ctx context.Context) (*record.Run, error) {
 	f.mu.Lock()
 	*f.order = append(*f.order, f.name)
 	crash, at := f.rng.Float64() < f.p, f.rng.Float64()*f.limit
@@ -35,13 +35,13 @@ func (f *fakeBoot) Boot(ctx context.Context) (*run.Result, error) {
 	select {
 	case <-time.After(f.wait):
 	case <-ctx.Done():
-		return &run.Result{Outcome: verdict.Outcome{Verdict: verdict.Interrupted}}, nil
+		return &record.Run{Outcome: verdict.Outcome{Verdict: verdict.Interrupted}}, nil
 	}
 	if crash {
-		return &run.Result{Outcome: verdict.Outcome{Verdict: verdict.Crash, Title: "BUG", TimeToCrash: at,
+		return &record.Run{Outcome: verdict.Outcome{Verdict: verdict.Crash, Title: "BUG", TimeToCrash: at,
 			Iterations: []verdict.Iteration{{Verdict: verdict.Crash, Title: "BUG", TimeToCrash: at, Ran: at}}}, Wall: at + 1}, nil
 	}
-	return &run.Result{Outcome: verdict.Outcome{Verdict: verdict.Pass,
+	return &record.Run{Outcome: verdict.Outcome{Verdict: verdict.Pass,
 		Iterations: []verdict.Iteration{{Verdict: verdict.Pass, Ran: f.limit}}}, Wall: f.limit + 1}, nil
 }
 
@@ -61,7 +61,7 @@ func (s *setup) cell(c *plan.Cell, quota int, p ...float64) {
 		}
 		cc.Arms = append(cc.Arms, len(s.arms))
 		s.arms = append(s.arms, Arm{Cell: len(s.cells), Name: name, RunLength: 11 * time.Second,
-			Config: store.Config{Duration: 10, Variant: name},
+			Config: record.Config{Duration: 10, Variant: name},
 			Booter: &fakeBoot{name: c.ID, p: pr, limit: 10, wait: time.Millisecond, mu: &s.mu, order: &s.order,
 				rng: rand.New(rand.NewPCG(uint64(len(s.arms)), 7))}})
 	}
@@ -168,8 +168,8 @@ func TestReplayAndInterrupted(t *testing.T) {
 	if _, ok := pol.Next([]int{2}, 0); !ok1 || !ok2 || ok {
 		t.Fatalf("after replaying 3 of 5: got tickets %v %v and a third; want exactly 2", ok1, ok2)
 	}
-	pol.Observe(t1, &run.Result{Outcome: verdict.Outcome{Verdict: verdict.Interrupted}})
-	pol.Observe(t2, &run.Result{Outcome: verdict.Outcome{Verdict: verdict.Pass}, Wall: 11})
+	pol.Observe(t1, &record.Run{Outcome: verdict.Outcome{Verdict: verdict.Interrupted}})
+	pol.Observe(t2, &record.Run{Outcome: verdict.Outcome{Verdict: verdict.Pass}, Wall: 11})
 	if _, ok := pol.Next([]int{0}, 0); !ok {
 		t.Error("the interrupted run was not handed out again")
 	}
@@ -187,7 +187,7 @@ func TestInfraFailNotCounted(t *testing.T) {
 	pol, _ := NewPolicy(s.cells, s.arms)
 	pol.Replay(0, store.RunRecord{Status: "done", Verdict: verdict.InfraFail, Wall: 3})
 	t1, _ := pol.Next([]int{0}, 0)
-	pol.Observe(t1, &run.Result{Outcome: verdict.Outcome{Verdict: verdict.InfraFail}, Wall: 1})
+	pol.Observe(t1, &record.Run{Outcome: verdict.Outcome{Verdict: verdict.InfraFail}, Wall: 1})
 	if c := s.cells[0]; c.Done != 0 || c.Started != 0 {
 		t.Errorf("after two host failures: done %d started %d, want 0 and 0", c.Done, c.Started)
 	}

@@ -14,4 +14,6 @@ func Policy(cmp *sequential.Comparison) batch.Policy { return &policy{cmp: cmp} 
 
 // StoredResults turns one stored run of variant into the test's results,
 // for replaying the runs of an interrupted comparison.
-func StoredResults(variant int, r store.RunRecord) []sequential.Result { return results(variant, r) }
+func StoredResults(variant int, r store.RunRecord) []sequential.Observation {
+	return observations(variant, r)
+}

@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/crashrig/crashrig/internal/image"
+	"github.com/crashrig/crashrig/internal/repro"
 	"github.com/crashrig/crashrig/reproducer/builtin"
 )
 
@@ -248,7 +249,7 @@ func (d *decoder) checkRepro(what string, r *Reproducer, nodes map[string]*yaml.
 		if !d.existing(nodes["binary"], what+" binary", r.Binary, false) {
 			return false
 		}
-		if err := image.CheckStatic(r.Binary); err != nil {
+		if err := repro.CheckStatic("reproducer", r.Binary); err != nil {
 			d.fail(nodes["binary"], "build it statically (CGO_ENABLED=0, or -static), or use script: with a base", "%s: %v", what, strings.TrimPrefix(err.Error(), "bad input: "))
 			ok = false
 		}

@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"encoding/json"
@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/crashrig/crashrig/internal/campaign"
-	"github.com/crashrig/crashrig/internal/report"
 	"github.com/crashrig/crashrig/internal/stats"
 	"github.com/crashrig/crashrig/internal/store"
 	"github.com/crashrig/crashrig/internal/verdict"
@@ -77,7 +75,7 @@ func collectCells(db *store.DB, group []store.Session) (map[string]*cellRuns, []
 		all = append(all, recs...)
 	}
 	for _, r := range all {
-		if r.Status != "done" || strings.HasSuffix(r.Config.Variant, campaign.BaselineSuffix) {
+		if r.Status != "done" || strings.HasSuffix(r.Config.Variant, BaselineSuffix) {
 			continue
 		}
 		c := out[r.Config.Variant]
@@ -99,9 +97,15 @@ func collectCells(db *store.DB, group []store.Session) (map[string]*cellRuns, []
 	return out, all, nil
 }
 
-// campaignModel is the morning report of a batch session: the report of
-// its runs (one variant per cell arm) and the campaign's own section.
-func campaignModel(db *store.DB, s *store.Session) (*report.Model, error) {
+// BaselineSuffix marks the runs of a comparison cell's baseline arm: they
+// are stored under the cell's ID plus this.
+const BaselineSuffix = "|baseline"
+
+// FromBatch builds the morning report of a batch session (crashrig batch):
+// the report of its runs, one variant per cell arm, and the Campaign
+// section. A sharded batch joins the newest session of every shard with
+// the same plan, tag and plan hash (after crashrig merge, all in db).
+func FromBatch(db *store.DB, s *store.Session) (*Model, error) {
 	group, err := batchGroup(db, s)
 	if err != nil {
 		return nil, err
@@ -114,13 +118,13 @@ func campaignModel(db *store.DB, s *store.Session) (*report.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &report.Model{Title: fmt.Sprintf("crashrig batch %s — session %d, %s", s.Meta["plan"], s.ID, s.Started.Format("2006-01-02 15:04")),
+	m := &Model{Title: fmt.Sprintf("crashrig batch %s — session %d, %s", s.Meta["plan"], s.ID, s.Started.Format("2006-01-02 15:04")),
 		Session: s.ID, Conf: 0.95}
 	m.Generated = s.Ended
 	if m.Generated.IsZero() {
 		m.Generated = s.Started
 	}
-	c := &report.Campaign{Plan: s.Meta["plan"], PlanHash: s.Meta["plan_hash"], State: s.Meta["state"], Changes: []string{}}
+	c := &Campaign{Plan: s.Meta["plan"], PlanHash: s.Meta["plan_hash"], State: s.Meta["state"], Changes: []string{}}
 	states := map[string]string{}
 	for _, g := range group {
 		c.Sessions = append(c.Sessions, g.ID)
@@ -131,7 +135,7 @@ func campaignModel(db *store.DB, s *store.Session) (*report.Model, error) {
 				states[id] = x
 			}
 		}
-		if g.Meta["state"] != stateComplete {
+		if g.Meta["state"] != "complete" {
 			c.State = g.Meta["state"]
 		}
 		if n := g.Meta["plan_changes"]; n != "" {
@@ -154,7 +158,7 @@ func campaignModel(db *store.DB, s *store.Session) (*report.Model, error) {
 		if x == nil {
 			x = &cellRuns{titles: map[string]bool{}}
 		}
-		cc := report.CampaignCell{ID: id, Rule: ruleOf(hashes[id]), State: states[id], Runs: x.runs, Crashes: x.crashes, Other: x.other,
+		cc := CampaignCell{ID: id, Rule: ruleOf(hashes[id]), State: states[id], Runs: x.runs, Crashes: x.crashes, Other: x.other,
 			NewTitles: []string{}}
 		if cc.State == "" {
 			cc.State = "not started"
@@ -189,7 +193,7 @@ func campaignModel(db *store.DB, s *store.Session) (*report.Model, error) {
 	}
 	for _, r := range recs {
 		if r.Status == "done" && (r.Verdict == verdict.Crash || r.Verdict == verdict.Hang) {
-			c.CrashRuns = append(c.CrashRuns, report.CrashRun{RunID: r.ID, Cell: r.Config.Variant, Title: r.Title})
+			c.CrashRuns = append(c.CrashRuns, CrashRun{RunID: r.ID, Cell: r.Config.Variant, Title: r.Title})
 		}
 	}
 	var ids []int64
@@ -223,11 +227,11 @@ func sizeText(n int64) string {
 }
 
 // addVariants puts one variant per arm in the model, in plan order.
-func addVariants(db *store.DB, m *report.Model, recs []store.RunRecord, order []string) error {
+func addVariants(db *store.DB, m *Model, recs []store.RunRecord, order []string) error {
 	rank := map[string]int{}
 	for i, id := range order {
 		rank[id] = 2 * i
-		rank[id+campaign.BaselineSuffix] = 2*i + 1
+		rank[id+BaselineSuffix] = 2*i + 1
 	}
 	by := map[string][]store.RunRecord{}
 	var names []string
@@ -247,16 +251,7 @@ func addVariants(db *store.DB, m *report.Model, recs []store.RunRecord, order []
 		return r.Text
 	}
 	for _, n := range names {
-		m.Variants = append(m.Variants, report.FromRecords(n, describe(by[n][0].Config), by[n], text, 0.95))
+		m.Variants = append(m.Variants, FromRecords(n, Describe(by[n][0].Config), by[n], text, 0.95))
 	}
 	return nil
-}
-
-// reportModel is the report of any session: a batch's morning report, or
-// the runs of a run or compare session.
-func reportModel(db *store.DB, s *store.Session) (*report.Model, error) {
-	if s.Kind == "batch" {
-		return campaignModel(db, s)
-	}
-	return sessionModel(db, s)
 }
