@@ -28,7 +28,7 @@ func shardsMatch(t *testing.T, n int, runShard func(i int, plan, results string)
 	if out, code := runBatchProc(t, bin, dir, 10*time.Minute, "batch", plan, "-j", "2", "--db", ref); code != 0 {
 		t.Fatalf("unsharded batch: exit %d\n%s", code, out)
 	}
-	want := counted(dbCounts(t, ref))
+	want := counted(t, dbCounts(t, ref))
 	results := filepath.Join(dir, "results")
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -59,7 +59,7 @@ func shardsMatch(t *testing.T, n int, runShard func(i int, plan, results string)
 		if code != 0 {
 			t.Fatalf("merge: exit %d\n%s", code, out)
 		}
-		if got := counted(dbCounts(t, all)); fmt.Sprint(got) != fmt.Sprint(want) {
+		if got := counted(t, dbCounts(t, all)); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("merge round %d: %v; the unsharded batch counts %v", round+1, got, want)
 			t.Logf("merged runs:\n%s\nunsharded runs:\n%s", verdictList(t, all), verdictList(t, ref))
 		}
