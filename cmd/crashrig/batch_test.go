@@ -18,6 +18,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"github.com/crashrig/crashrig/internal/campaign"
 	"github.com/crashrig/crashrig/internal/testkernel"
 )
 
@@ -251,7 +252,7 @@ func TestBatchKillResume(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &ss); err != nil {
 		t.Fatalf("sessions --json: %v\n%s", err, out)
 	}
-	if len(ss) != 1 || ss[0].Decision != stateComplete {
+	if len(ss) != 1 || ss[0].Decision != campaign.StateComplete {
 		t.Errorf("sessions after the resumes: %+v; want one complete batch session", ss)
 	}
 	checkJUnitFile(t, filepath.Join(dir, "junit.xml"), 2, 1)
@@ -302,8 +303,8 @@ func TestBatchDeadline(t *testing.T) {
 	if end.After(deadline.Add(runLength)) {
 		t.Errorf("batch ended %v after its deadline; want within one run's length (%v)", end.Sub(deadline), runLength)
 	}
-	if rep.Campaign.State != stateDeadline {
-		t.Errorf("state %q, want %q", rep.Campaign.State, stateDeadline)
+	if rep.Campaign.State != campaign.StateDeadline {
+		t.Errorf("state %q, want %q", rep.Campaign.State, campaign.StateDeadline)
 	}
 	n := -1
 	for _, x := range rep.Campaign.Cells {

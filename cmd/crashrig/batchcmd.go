@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,7 +21,6 @@ import (
 	"github.com/crashrig/crashrig/internal/plan"
 	"github.com/crashrig/crashrig/internal/progress"
 	"github.com/crashrig/crashrig/internal/report"
-	"github.com/crashrig/crashrig/internal/repro"
 	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/internal/store"
 	"github.com/crashrig/crashrig/internal/xdg"
@@ -187,27 +185,37 @@ func runBatch(ctx context.Context, f *batchFlags, path string, argv []string, st
 	if f.dryRun {
 		return printDryRun(stdout, p, sh, f.jobs, deadline)
 	}
-	cells, arms, err := prepareCells(ctx, p, sh, f, stderr)
+	base := run.Defaults()
+	base.HangTimeout, base.BootTimeout, base.LogDir, base.Logf = f.hangTimeout, f.bootTimeout, f.logDir, logTo(stderr)
+	cells, arms, err := campaign.Prepare(ctx, p, sh, base)
 	if err != nil {
-		return err
+		return prepareErr(err)
 	}
 	db, err := store.Open(f.db)
 	if err != nil {
 		return &exitError{code: exitInfra, err: err}
 	}
 	defer db.Close()
-	b := &batchRun{db: db, plan: p, shard: sh, f: f, cells: cells, arms: arms, logf: logTo(stderr)}
-	if err := b.session(argv); err != nil {
-		return err
+	b := &campaign.Batch{DB: db, Plan: p, Shard: sh, Tag: f.tag, Cells: cells, Arms: arms, Logf: logTo(stderr)}
+	if err := b.Begin(argv, f.resume, f.rerun); errors.Is(err, campaign.ErrUnfinished) {
+		return &exitError{code: exitUsage, err: err}
+	} else if err != nil {
+		return &exitError{code: exitInfra, err: err}
 	}
-	if b.sess == 0 {
-		return nil // nothing to resume: said why
+	if b.Session == 0 {
+		return nil // nothing to resume: Begin said why
 	}
-	state, err := b.run(ctx, deadline, logBudget, stderr)
+	state, err := b.Run(ctx, campaign.RunOptions{Jobs: f.jobs, Deadline: deadline, LogBudget: logBudget,
+		Progress: func(total int, names []string) batch.Progress {
+			return progress.New(stderr, isTerminal(stderr), total, f.jobs, names)
+		}})
 	if err != nil {
-		return err
+		return &exitError{code: exitInfra, err: err}
 	}
-	return b.finish(ctx, state, stdout, stderr)
+	if err := b.Finish(state); err != nil {
+		return &exitError{code: exitInfra, err: err}
+	}
+	return batchOutputs(b, f, state, stdout, stderr)
 }
 
 // printDryRun shows the cells this shard would run and the VM-time they need.
@@ -255,194 +263,29 @@ func printDryRun(w io.Writer, p *plan.Plan, sh plan.Shard, jobs int, deadline ti
 	return nil
 }
 
-// prepareCells builds every arm's image and run plan before any VM starts.
-func prepareCells(ctx context.Context, p *plan.Plan, sh plan.Shard, f *batchFlags, stderr io.Writer) ([]*campaign.Cell, []campaign.Arm, error) {
-	var cells []*campaign.Cell
-	var arms []campaign.Arm
-	prepared := map[string]*run.Plan{}
-	addArm := func(ci int, name string, k *plan.Kernel, c *plan.Cell) error {
-		o := cellOptions(p, k, c, f, stderr)
-		key := fmt.Sprintf("%s\x00%+v", k.Path, *c.Reproducer) + fmt.Sprintf("%+v", *c.Variant)
-		rp := prepared[key]
-		if rp == nil {
-			var err error
-			if rp, err = run.Prepare(ctx, o); err != nil {
-				return prepareErr(fmt.Errorf("%s:%d:%d: cell %s: %w", p.File, c.Pos.Line, c.Pos.Column, c.ID, err))
-			}
-			prepared[key] = rp
-		}
-		label := k.Label
-		if label == "" {
-			label = k.Name
-		}
-		arms = append(arms, campaign.Arm{Cell: ci, Name: name, Config: rp.Config(name, label), Booter: rp, RunLength: p.RunLength()})
-		return nil
-	}
-	for i := range p.Cells {
-		c := &p.Cells[i]
-		cc := &campaign.Cell{Cell: c, Quota: sh.Quota(c)}
-		if cc.Quota == 0 {
-			cc.Skip = "another shard's"
-		} else {
-			cc.Arms = append(cc.Arms, len(arms))
-			if err := addArm(len(cells), c.ID, c.Kernel, c); err != nil {
-				return nil, nil, err
-			}
-			if c.Rule == plan.RuleCompare {
-				cc.Arms = append(cc.Arms, len(arms))
-				if err := addArm(len(cells), c.ID+campaign.BaselineSuffix, c.Baseline, c); err != nil {
-					return nil, nil, err
-				}
-			}
-		}
-		cells = append(cells, cc)
-	}
-	return cells, arms, nil
-}
-
-func cellOptions(p *plan.Plan, k *plan.Kernel, c *plan.Cell, f *batchFlags, stderr io.Writer) run.Options {
-	r, v := c.Reproducer, c.Variant
-	o := run.Options{Kernel: k.Path, Duration: p.Duration, Iterations: p.Iterations, SMP: v.SMP, Memory: v.Memory,
-		Accel: v.Accel, Append: v.Append, Cmdline: v.Cmdline, Env: v.Env, TCGThread: "multi",
-		Grace: 3 * time.Second, HangTimeout: f.hangTimeout, BootTimeout: f.bootTimeout, LogDir: f.logDir,
-		Logf: logTo(stderr)}
-	if o.SMP == 0 {
-		o.SMP = 2
-	}
-	if o.Memory == 0 {
-		o.Memory = 512
-	}
-	if o.Accel == "" {
-		o.Accel = "auto"
-	}
-	o.Repro = repro.Program{Builtin: r.Builtin, Go: r.Package, Args: r.Args}
-	switch {
-	case r.Binary != "":
-		o.Repro.Path = r.Binary
-	case r.Script != "":
-		o.Repro.Path, o.Repro.Script = r.Script, true
-	}
-	o.Image.Base, o.Image.Go = r.Base, r.Go
-	return o
-}
-
-// A batchRun is one invocation of crashrig batch.
-type batchRun struct {
-	db    *store.DB
-	plan  *plan.Plan
-	shard plan.Shard
-	f     *batchFlags
-	cells []*campaign.Cell
-	arms  []campaign.Arm
-	logf  func(string, ...any)
-
-	sess    int64
-	policy  *campaign.Policy
-	summary *batch.Tally
-}
-
-// run schedules the cells until they finish, the deadline or budget cuts
-// them, or the user interrupts; it returns the batch's state.
-func (b *batchRun) run(ctx context.Context, deadline time.Time, logBudget int64, stderr io.Writer) (string, error) {
-	pol, err := campaign.NewPolicy(b.cells, b.arms)
-	if err != nil {
-		return "", &exitError{code: exitUsage, err: err}
-	}
-	pol.Budget, pol.Deadline = b.plan.Budget, deadline
-	b.policy = pol
-	counted, ignored, err := b.replay(pol)
-	if err != nil {
-		return "", err
-	}
-	if counted+ignored > 0 {
-		b.logf("%d finished runs of session %d count; %d do not (their cell changed or is skipped)", counted, b.sess, ignored)
-	}
-	for _, c := range b.cells {
-		if c.Skip != "" && c.Skip != "another shard's" {
-			b.logf("cell %s: skipped: %s (--rerun runs it again)", c.ID, c.Skip)
-		}
-	}
-	runCtx := ctx
-	if !deadline.IsZero() {
-		var cancel context.CancelFunc
-		runCtx, cancel = context.WithDeadline(ctx, deadline)
-		defer cancel()
-	}
-	total, booters, names := 0, make([]batch.Booter, len(b.arms)), make([]string, len(b.arms))
-	rec := &campaign.LogRecorder{Recorder: store.Recorder{DB: b.db, Session: b.sess}}
-	for i, a := range b.arms {
-		booters[i], names[i] = a.Booter, a.Name
-		rec.Configs = append(rec.Configs, a.Config)
-	}
-	for _, c := range b.cells {
-		if c.Skip == "" {
-			total += max(0, c.Quota-c.Done)
-		}
-	}
-	rec.SetBudget(logBudget, total)
-	disp := progress.New(stderr, isTerminal(stderr), total, b.f.jobs, names)
-	sum, err := batch.Run(runCtx, batch.Options{Jobs: b.f.jobs, Variants: booters, Policy: pol, Recorder: rec, Progress: disp})
-	disp.Close()
-	b.summary = sum
-	switch {
-	case ctx.Err() != nil:
-		return stateInterrupted, nil
-	case sum != nil && sum.HostFailed:
-		return stateHostFailed, nil
-	case err != nil:
-		return "", &exitError{code: exitInfra, err: err}
-	}
-	finished := true
-	for _, c := range b.cells {
-		finished = finished && c.Finished()
-	}
-	switch {
-	case finished:
-		return stateComplete, nil
-	case runCtx.Err() != nil || pol.CutBy() == "deadline":
-		return stateDeadline, nil
-	case pol.CutBy() == "budget":
-		return stateBudget, nil
-	}
-	return stateBudget, nil // a cell's own budget ended it
-}
-
-// finish records the outcome, prints the morning report, writes the JUnit
-// and HTML files and runs the --on-done hook.
-func (b *batchRun) finish(ctx context.Context, state string, stdout, stderr io.Writer) error {
-	states := map[string]string{}
-	for _, c := range b.cells {
-		states[c.ID] = c.State()
-	}
-	js, _ := json.Marshal(states)
-	if err := b.setMeta(map[string]string{"state": state, "cell_states": string(js)}); err != nil {
-		return err
-	}
-	if state != stateInterrupted {
-		if err := b.db.EndSession(b.sess); err != nil {
-			return &exitError{code: exitInfra, err: err}
-		}
-	}
-	sess, err := b.db.Session(b.sess)
+// batchOutputs prints the morning report, writes the JUnit and HTML files
+// and runs the --on-done hook.
+func batchOutputs(b *campaign.Batch, f *batchFlags, state string, stdout, stderr io.Writer) error {
+	sess, err := b.DB.Session(b.Session)
 	if err != nil {
 		return &exitError{code: exitInfra, err: err}
 	}
-	m, err := report.FromBatch(b.db, sess)
+	m, err := report.FromBatch(b.DB, sess)
 	if err != nil {
 		return &exitError{code: exitInfra, err: err}
 	}
-	if b.f.junit != "" {
-		if err := atomicfile.Write(b.f.junit, 0o644, m.JUnit); err != nil {
+	if f.junit != "" {
+		if err := atomicfile.Write(f.junit, 0o644, m.JUnit); err != nil {
 			return &exitError{code: exitInfra, err: err}
 		}
 	}
-	html := b.f.html
-	if html == "" && b.f.onDone != "" {
+	html := f.html
+	if html == "" && f.onDone != "" {
 		dir := filepath.Join(xdg.StateDir(), "reports")
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return &exitError{code: exitInfra, err: err}
 		}
-		html = filepath.Join(dir, fmt.Sprintf("batch-%d.html", b.sess))
+		html = filepath.Join(dir, fmt.Sprintf("batch-%d.html", b.Session))
 	}
 	if html != "" {
 		if err := atomicfile.Write(html, 0o644, m.HTML); err != nil {
@@ -450,31 +293,31 @@ func (b *batchRun) finish(ctx context.Context, state string, stdout, stderr io.W
 		}
 	}
 	render := m.Text
-	if b.f.jsonOut {
+	if f.jsonOut {
 		render = m.JSON
 	}
 	if err := render(stdout); err != nil {
 		return &exitError{code: exitInfra, err: err}
 	}
-	if b.f.onDone != "" {
-		b.runHook(html, stderr)
+	if f.onDone != "" {
+		runHook(f.onDone, html, b, stderr)
 	}
 	switch state {
-	case stateInterrupted:
-		return &exitError{code: 130, err: fmt.Errorf("interrupted; crashrig batch %s --resume continues session %d", b.plan.File, b.sess)}
-	case stateHostFailed:
-		return &exitError{code: exitInfra, err: fmt.Errorf("the host failed every boot; fix it and run crashrig batch %s --resume", b.plan.File)}
+	case campaign.StateInterrupted:
+		return &exitError{code: 130, err: fmt.Errorf("interrupted; crashrig batch %s --resume continues session %d", b.Plan.File, b.Session)}
+	case campaign.StateHostFailed:
+		return &exitError{code: exitInfra, err: fmt.Errorf("the host failed every boot; fix it and run crashrig batch %s --resume", b.Plan.File)}
 	}
-	b.logf("batch session %d: %s", b.sess, state)
+	logTo(stderr)("batch session %d: %s", b.Session, state)
 	return nil
 }
 
 // runHook runs --on-done; its failure is reported, not the batch's.
-func (b *batchRun) runHook(report string, stderr io.Writer) {
-	cmd := exec.Command("/bin/sh", "-c", b.f.onDone, "crashrig-on-done", report)
-	cmd.Env = append(os.Environ(), "CRASHRIG_REPORT="+report, fmt.Sprintf("CRASHRIG_SESSION=%d", b.sess), "CRASHRIG_DB="+b.db.Path())
+func runHook(hook, report string, b *campaign.Batch, stderr io.Writer) {
+	cmd := exec.Command("/bin/sh", "-c", hook, "crashrig-on-done", report)
+	cmd.Env = append(os.Environ(), "CRASHRIG_REPORT="+report, fmt.Sprintf("CRASHRIG_SESSION=%d", b.Session), "CRASHRIG_DB="+b.DB.Path())
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	if err := cmd.Run(); err != nil {
-		b.logf("--on-done %q: %v (the batch itself is recorded)", b.f.onDone, err)
+		logTo(stderr)("--on-done %q: %v (the batch itself is recorded)", hook, err)
 	}
 }

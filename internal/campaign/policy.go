@@ -1,14 +1,16 @@
-// Package campaign schedules the cells of a plan (package plan) as one
-// batch: one Policy for package batch that keeps every VM slot busy,
-// interleaves cells so that a deadline leaves each with comparable
-// evidence, applies each cell's stop rule (a run count, the first crash, or
-// the sequential decision of crashrig compare), and respects budgets, the
-// deadline and priorities.
+// Package campaign runs the cells of a plan (package plan) as one batch,
+// recorded as one store session (crashrig batch).
 //
-// What goes in: the expanded cells with a booter per arm, and what the
-// results database already holds for them (Replay). What comes out: tickets
-// for package batch and, per cell, its state for the report. Out of scope:
-// booting, storing and rendering.
+// Prepare turns a plan's cells into arms, each with its prepared run plan.
+// A Batch begins a session or continues the last unfinished one (replaying
+// its finished runs, explaining a changed plan), runs it, and records each
+// cell's state at the end. Its Policy, for package batch, keeps every VM
+// slot busy, interleaves cells so that a deadline leaves each with
+// comparable evidence, applies each cell's stop rule (a run count, the first
+// crash, or the sequential decision of crashrig compare), and respects
+// budgets, the deadline and priorities. A LogRecorder keeps the console logs
+// within a disk budget. Out of scope: flags, output files and rendering
+// (cmd/crashrig and package report).
 package campaign
 
 import (
