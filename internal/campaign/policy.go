@@ -253,15 +253,25 @@ func (p *Policy) Observe(t batch.Ticket, r *record.Run) bool {
 	return false
 }
 
-// StopAfter implements batch.EarlyStopper for comparison cells.
+// StopAfter implements batch.EarlyStopper: the runs of an until-crash cell
+// that has crashed stop at once (recorded as stopped, censored where they
+// stopped, never passes), and comparison cells stop runs as crashrig compare
+// does.
 func (p *Policy) StopAfter(t batch.Ticket) (float64, bool) {
 	c := p.Cells[p.Arms[t.Variant].Cell]
+	if c.Rule == plan.RuleUntilCrash && c.Crashes > 0 {
+		return stopNow, true
+	}
 	es, ok := c.pol.(batch.EarlyStopper)
 	if !ok {
 		return 0, false
 	}
 	return es.StopAfter(batch.Ticket{Variant: armIndex(c, t.Variant), Seq: t.Seq})
 }
+
+// stopNow is the reproducer time to stop a run at once (run.Control takes 0
+// as "never").
+const stopNow = 1e-6
 
 // Decisions returns the decisions of comparison cells (undecided ones too).
 func (c *Cell) Decisions() []sequential.Decision {

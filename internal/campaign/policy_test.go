@@ -196,3 +196,23 @@ func TestInfraFailNotCounted(t *testing.T) {
 		t.Errorf("3 s replayed + 2 s spent against a 5 s budget: a run started (cut by %q)", pol.CutBy())
 	}
 }
+
+// TestUntilCrashStopsOthers: once an until-crash cell has crashed, its runs
+// still going are asked to stop at once.
+func TestUntilCrashStopsOthers(t *testing.T) {
+	s := &setup{}
+	s.cell(&plan.Cell{ID: "u", Rule: plan.RuleUntilCrash, MaxRuns: 10}, 10, 1)
+	pol, _ := NewPolicy(s.cells, s.arms)
+	t1, _ := pol.Next([]int{0}, 0)
+	t2, _ := pol.Next([]int{1}, 0)
+	if _, ok := pol.StopAfter(t2); ok {
+		t.Error("a run was stopped before any crash")
+	}
+	pol.Observe(t1, &record.Run{Outcome: verdict.Outcome{Verdict: verdict.Crash}})
+	if at, ok := pol.StopAfter(t2); !ok || at <= 0 || at > 0.001 {
+		t.Errorf("after the crash: StopAfter = %v, %v; want a stop at once", at, ok)
+	}
+	if _, ok := pol.Next([]int{1}, 0); ok {
+		t.Error("a run started after the crash")
+	}
+}
