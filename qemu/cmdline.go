@@ -44,6 +44,8 @@ type Config struct {
 	// qmp's Listener.
 	QMP   string
 	Extra []string // further arguments, appended verbatim
+	Incoming  string // start from a saved state at this migration URI, paused ("" = boot)
+	Input     bool   // connect the console's input to Machine.Input (false = no input)
 }
 
 // The machine crashrig boots unless told otherwise: two vCPUs, because the races
@@ -112,7 +114,11 @@ func (c Config) Argv() []string {
 		argv = append(argv, "-chardev", "socket,id=qmp,path="+c.QMP+",reconnect=1", "-mon", "chardev=qmp,mode=control")
 	}
 	argv = append(argv, "-append", c.Append)
-	return append(argv, c.Extra...)
+	argv = append(argv, c.Extra...)
+	if c.Incoming != "" {
+		argv = append(argv, "-incoming", c.Incoming)
+	}
+	return argv
 }
 
 // ShellQuote renders argv as one line a POSIX shell runs as the same

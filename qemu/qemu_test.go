@@ -88,6 +88,11 @@ func TestArgv(t *testing.T) {
 			"-device", "pvpanic", "-action", "panic=none",
 			"-chardev", "socket,id=qmp,path=/run/x/qmp.sock,reconnect=1", "-mon", "chardev=qmp,mode=control",
 			"-append", ""}},
+		{"restored from a saved state", Config{Kernel: "/k", Extra: []string{"-s"}, Incoming: "exec:cat /x/state", Input: true}, []string{
+			"qemu-system-x86_64", "-nodefaults", "-no-user-config", "-display", "none", "-monitor", "none",
+			"-net", "none", "-no-reboot", "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "2", "-m", "512M",
+			"-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con", "-kernel", "/k",
+			"-append", "", "-s", "-incoming", "exec:cat /x/state"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -27,6 +27,10 @@ type Machine struct {
 	// Console delivers the guest's serial output in order, without loss,
 	// and is closed at end of output.
 	Console <-chan Chunk
+	// Input writes to the guest's serial console when Config.Input was
+	// set (nil otherwise); what is written waits in the pipe until the
+	// guest's UART takes it.
+	Input io.WriteCloser
 
 	cmd      *exec.Cmd
 	stderr   *Capped
@@ -69,6 +73,16 @@ func Start(ctx context.Context, c Config) (*Machine, error) {
 	cmd.Args[0] = argv[0]
 	m := &Machine{Argv: argv, cmd: cmd, stderr: &Capped{Max: StderrCap}, killed: make(chan struct{})}
 	cmd.Stdin = nil // /dev/null: the batch console takes no input
+	var in *os.File
+	if c.Input {
+		ir, iw, err := os.Pipe()
+		if err != nil {
+			r.Close()
+			w.Close()
+			return nil, err
+		}
+		cmd.Stdin, m.Input, in = ir, iw, ir
+	}
 	cmd.Stdout = w
 	cmd.Stderr = m.stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -78,9 +92,16 @@ func Start(ctx context.Context, c Config) (*Machine, error) {
 	if err := cmd.Start(); err != nil {
 		r.Close()
 		w.Close()
+		if in != nil {
+			in.Close()
+			m.Input.Close()
+		}
 		return nil, fmt.Errorf("starting %s: %w", argv[0], err)
 	}
 	w.Close()
+	if in != nil {
+		in.Close()
+	}
 	ch := make(chan Chunk, 256)
 	m.Console = ch
 	go readConsole(r, ch)
@@ -118,6 +139,9 @@ func (m *Machine) Kill() {
 func (m *Machine) Wait() Exit {
 	m.waitOnce.Do(func() {
 		err := m.cmd.Wait()
+		if m.Input != nil {
+			m.Input.Close()
+		}
 		m.exit = Exit{Code: m.cmd.ProcessState.ExitCode(), Wall: time.Since(m.Started), Stderr: m.stderr.String()}
 		if ws, ok := m.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			m.exit.Signal = ws.Signal().String()

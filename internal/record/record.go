@@ -51,6 +51,7 @@ type Run struct {
 	Text        string       `json:"report,omitempty"`
 	Env         []string     `json:"env,omitempty"`
 	Timeline    Timeline     `json:"timeline"`
+	Snapshot    string       `json:"snapshot,omitempty"` // how a run asked to start from a saved state started ("" = not asked)
 }
 
 // An InfoItem is one key=value a reproducer reported with an info marker.

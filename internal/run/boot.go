@@ -84,8 +84,6 @@ func (p *Plan) BootControlled(ctx context.Context, ctl *Control) (*record.Run, e
 	if cfg.Accel == "tcg" {
 		res.Accel = "tcg,thread=" + cfg.TCGThread
 	}
-	res.QemuArgv = cfg.Argv()
-	res.QemuShell = qemu.ShellQuote(res.QemuArgv)
 	if err := os.MkdirAll(o.LogDir, 0o700); err != nil { // console logs are private
 		return nil, fmt.Errorf("log directory: %w", err)
 	}
@@ -96,10 +94,20 @@ func (p *Plan) BootControlled(ctx context.Context, ctl *Control) (*record.Run, e
 	}
 	defer logf.Close()
 
-	m, err := qemu.Start(context.WithoutCancel(ctx), cfg)
-	if err != nil {
-		return nil, err
+	var m *qemu.Machine
+	if p.snap != nil {
+		var why string
+		if m, res.Snapshot, why = p.snap.start(ctx); m == nil {
+			res.Snapshot = "booted: " + why
+		}
 	}
+	if m == nil {
+		if m, err = qemu.Start(context.WithoutCancel(ctx), cfg); err != nil {
+			return nil, err
+		}
+	}
+	res.QemuArgv = m.Argv
+	res.QemuShell = qemu.ShellQuote(res.QemuArgv)
 	w := &watch{plan: p, m: m, log: logf, stream: console.NewStream(), ctl: ctl, panics: mon.start(m)}
 	stop := w.loop(ctx)
 	if stop != verdict.StopNone {

@@ -40,6 +40,7 @@ type Plan struct {
 	AccelNote   string
 	QemuVersion string
 	kvmBroken   string
+	snap        *snapshotter // nil = every run boots
 }
 
 func (o Options) withDefaults() Options {
@@ -130,6 +131,12 @@ func Prepare(ctx context.Context, o Options) (*Plan, error) {
 	if v, err := exec.CommandContext(vctx, o.QemuBinary, "--version").Output(); err == nil {
 		p.QemuVersion, _, _ = strings.Cut(strings.TrimSpace(string(v)), "\n")
 	}
+	if o.Snapshot {
+		var why string
+		if p.snap, why = newSnapshotter(p); p.snap == nil {
+			o.logf("--snapshot: %s; every run boots", why)
+		}
+	}
 	return p, nil
 }
 
@@ -180,9 +187,9 @@ func (p *Plan) checkKernel() error {
 	return nil
 }
 
-// kernelCmdline is the default line (or the user's replacement), the
-// user's additions, then the guest's orders.
-func (o Options) kernelCmdline() (string, error) {
+// baseCmdline is the default line (or the user's replacement) and the
+// user's additions, without the guest's orders.
+func (o Options) baseCmdline() string {
 	words := []string{DefaultCmdline}
 	if o.Cmdline != "" {
 		words = []string{o.Cmdline}
@@ -190,15 +197,26 @@ func (o Options) kernelCmdline() (string, error) {
 	if o.Append != "" {
 		words = append(words, o.Append)
 	}
-	all := strings.Join(words, " ")
+	return strings.Join(words, " ")
+}
+
+// orders are what the guest is told to run, on the kernel command line of a
+// boot or on the console of a restored run.
+func (o Options) orders() marker.Orders {
+	return marker.Orders{Run: o.Repro.GuestPath(), Args: o.Repro.Args, Env: o.Env, Duration: o.Duration,
+		Iterations: o.Iterations}
+}
+
+// kernelCmdline is the default line (or the user's replacement), the
+// user's additions, then the guest's orders.
+func (o Options) kernelCmdline() (string, error) {
+	all := o.baseCmdline()
 	for _, w := range strings.Fields(all) {
 		if w == "quiet" || strings.HasPrefix(w, "loglevel=") && w < "loglevel=5" && len(w) == len("loglevel=5") {
 			o.logf("warning: %q hides kernel WARNINGs or oopses from the console; crashes may go unseen", w)
 		}
 	}
-	orders := marker.Orders{Run: o.Repro.GuestPath(), Args: o.Repro.Args, Env: o.Env, Duration: o.Duration,
-		Iterations: o.Iterations}.Words()
-	line := all + " " + strings.Join(orders, " ")
+	line := all + " " + strings.Join(o.orders().Words(), " ")
 	// x86's COMMAND_LINE_SIZE.
 	if len(line) > 2047 {
 		return "", fmt.Errorf("%w: kernel command line is %d bytes, x86 allows 2047: shorten --append, the reproducer arguments or --env", ErrInput, len(line))

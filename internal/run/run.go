@@ -48,6 +48,7 @@ type Options struct {
 	NoPVPanic   bool          // leave out the pvpanic device and its QMP monitor
 	Modules     string        // a kernel package's lib/modules/RELEASE: /init loads its pvpanic modules ("" = none)
 	Image       image.Options // base, added files, init script (Guest and Repro are filled in by Prepare)
+	Snapshot    bool          // start each run from a VM state saved once at the reproducer's start, not a boot
 	Logf        func(format string, a ...any)
 }
 

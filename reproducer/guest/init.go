@@ -29,6 +29,9 @@ func initMain() {
 	case o.TTY != "":
 		interactive(o)
 	default:
+		if o.Wait {
+			o = awaitResume()
+		}
 		for it := 0; it < o.Iterations; it++ {
 			runOnce(o, it)
 		}

@@ -40,6 +40,7 @@ const (
 	Fail  = "fail"  // the reproducer declares a failure: title
 	Info  = "info"  // free-form measurements a reproducer wants recorded
 	Off   = "off"   // the guest is about to power off: up
+	Ready = "ready" // the guest waits for a Resume line on the console: up
 )
 
 // A Field is one key=value pair of a marker, unescaped.

@@ -18,9 +18,11 @@ import (
 // The keys: run (the reproducer: a built-in name or a guest path; required),
 // args, env (K=V for the reproducer), d (seconds per iteration, 0 = until it
 // exits), it (iterations per boot), hb (heartbeat period in seconds), off
-// ("restart" to end with a restart instead of a power-off) and tty (an
-// interactive shell on the console: "COLSxROWS" or "1"). Unknown keys are
-// ignored, so an older guest boots with a newer host's orders.
+// ("restart" to end with a restart instead of a power-off), tty (an
+// interactive shell on the console: "COLSxROWS" or "1") and wait ("console":
+// print a ready marker and take the rest of the orders from the console, see
+// Resume). Unknown keys are ignored, so an older guest boots with a newer
+// host's orders.
 type Orders struct {
 	Run        string        // built-in name or absolute guest path
 	Args       []string      // reproducer arguments
@@ -30,6 +32,7 @@ type Orders struct {
 	Beat       time.Duration // heartbeat period (0 = 1s)
 	Restart    bool          // end with a restart instead of a power-off
 	TTY        string        // interactive shell on the console: "COLSxROWS" or "1" ("" = none)
+	Wait       bool          // wait for a Resume line on the console before running anything
 }
 
 // OrderPrefix starts every order word on the kernel command line.
@@ -59,6 +62,9 @@ func (o Orders) Words() []string {
 	if o.TTY != "" {
 		w = append(w, OrderPrefix+"tty="+Escape(o.TTY))
 	}
+	if o.Wait {
+		w = append(w, OrderPrefix+"wait=console")
+	}
 	return w
 }
 
@@ -71,7 +77,8 @@ func TTYWord(cols, rows int) string {
 // ParseOrders reads the orders from a kernel command line. Words without the
 // prefix are the kernel's and are skipped; a malformed order is an error that
 // names its word. A command line with no run order is an error unless TTY is
-// set (an interactive shell needs no reproducer).
+// set (an interactive shell needs no reproducer) or Wait is (the run order
+// comes later, on the console).
 func ParseOrders(cmdline string) (Orders, error) {
 	o := Orders{Iterations: 1, Beat: time.Second}
 	for _, w := range strings.Fields(cmdline) {
@@ -87,7 +94,7 @@ func ParseOrders(cmdline string) (Orders, error) {
 			return o, fmt.Errorf("kernel command line word %q: %v", w, err)
 		}
 	}
-	if o.Run == "" && o.TTY == "" {
+	if o.Run == "" && o.TTY == "" && !o.Wait {
 		return o, fmt.Errorf("no %srun= on the kernel command line", OrderPrefix)
 	}
 	return o, nil
@@ -125,6 +132,8 @@ func (o *Orders) set(k, v string) error {
 		o.Restart = v == "restart"
 	case "tty":
 		o.TTY = v
+	case "wait":
+		o.Wait = v == "console"
 	}
 	return err
 }

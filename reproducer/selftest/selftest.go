@@ -5,7 +5,10 @@
 package selftest
 
 import (
+	crand "crypto/rand"
+	"encoding/hex"
 	"flag"
+	"hash/maphash"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -16,6 +19,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/crashrig/crashrig/reproducer/marker"
 )
 
 // Modes, each a way to end.
@@ -35,6 +40,7 @@ type config struct {
 	p     float64
 	code  int
 	when  string
+	show  bool
 }
 
 // Main runs one self-test. With -p below 1 the failure mode happens with
@@ -49,6 +55,7 @@ func Main(args []string) int {
 	fs.Float64Var(&c.p, "p", 1, "probability that the mode happens in this run")
 	fs.IntVar(&c.code, "code", 3, "exit status for -mode exit")
 	fs.StringVar(&c.when, "when", "", "happen only if the guest matches: ncpu=N, ncpu>=N or cmdline=WORD")
+	fs.BoolVar(&c.show, "show-random", false, "first report random values and addresses this run drew (an info marker), to check that runs are independent")
 	if err := fs.Parse(args); err != nil {
 		fmt.Fprintf(os.Stderr, "selftest: %v\n", err)
 		return 2
@@ -59,6 +66,9 @@ func Main(args []string) int {
 		return 2
 	}
 	fmt.Printf("selftest: mode=%s after=%v p=%g ncpu=%d\n", c.mode, c.after, c.p, runtime.NumCPU())
+	if c.show {
+		showRandom()
+	}
 	time.Sleep(c.after)
 	if !matches(c.when) || rand.Float64() >= c.p {
 		fmt.Println("selftest: not triggered this run")
@@ -68,6 +78,26 @@ func Main(args []string) int {
 		return sleep()
 	}
 	return fn(c)
+}
+
+// showRandom prints, as an info marker, what a run that starts from the
+// same saved VM state as another must still draw afresh: the kernel's
+// random bytes, Go's runtime-seeded generator and map hash seed, and the
+// addresses the kernel's ASLR chose for the stack, the heap and a mapping.
+func showRandom() {
+	var k [8]byte
+	crand.Read(k[:])
+	stack := 0
+	heap := new([64]byte)
+	m, _ := syscall.Mmap(-1, 0, 4096, syscall.PROT_READ, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	var mmap uintptr
+	if len(m) > 0 {
+		mmap = uintptr(unsafe.Pointer(&m[0]))
+	}
+	hash := maphash.String(maphash.MakeSeed(), "crashrig")
+	fmt.Println(marker.Format(marker.Info, "rand_kernel", hex.EncodeToString(k[:]), "rand_go", strconv.FormatUint(rand.Uint64(), 16),
+		"maphash", strconv.FormatUint(hash, 16), "addr_stack", fmt.Sprintf("%p", &stack), "addr_heap", fmt.Sprintf("%p", heap),
+		"addr_mmap", fmt.Sprintf("%#x", mmap)))
 }
 
 // sleep waits to be killed. (An empty select would make the Go runtime

@@ -1,0 +1,207 @@
+package run
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crashrig/crashrig/internal/record"
+	"github.com/crashrig/crashrig/internal/testkernel"
+	"github.com/crashrig/crashrig/internal/verdict"
+)
+
+// snapPlan prepares a run that starts from a saved state, with its own
+// cache directory so that each test saves its own state.
+func snapPlan(t *testing.T, cache string, o Options) *Plan {
+	t.Helper()
+	o.Kernel = testkernel.Path(t)
+	o.Accel = "tcg"
+	o.Snapshot = true
+	o.LogDir = t.TempDir()
+	o.Logf = t.Logf
+	if cache != "" {
+		o.CacheDir = cache
+	}
+	p, err := Prepare(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.snap == nil {
+		t.Fatal("Prepare set up no snapshots")
+	}
+	return p
+}
+
+// snapCache is a scratch cache directory that shares the guest binary and
+// images with the user's cache (so tests do not rebuild them), but not the
+// saved states.
+func snapCache(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	o := Options{}.withDefaults()
+	for _, sub := range []string{"guest", "initramfs"} {
+		if err := os.Symlink(o.CacheDir+"/"+sub, dir+"/"+sub); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func bootPlan(t *testing.T, p *Plan) *record.Run {
+	t.Helper()
+	res, err := p.Boot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: %s %q (%s) ttc %.3f wall %.2f start %.2f snapshot %q log %s", t.Name(), res.Verdict, res.Title, res.Reason,
+		res.TimeToCrash, res.Wall, res.Timeline.Start, res.Snapshot, res.Log)
+	checkOffline(t, res)
+	return res
+}
+
+func restored(res *record.Run) bool { return strings.HasPrefix(res.Snapshot, "restored") }
+
+// TestSnapshotIndependentRuns: two runs restored from one saved state draw
+// different kernel random bytes, Go runtime random numbers and hash seeds, and
+// get different mmap addresses, and the guest's wall clock is the host's.
+func TestSnapshotIndependentRuns(t *testing.T) {
+	p := snapPlan(t, snapCache(t), Options{Repro: selftest("-show-random", "-mode", "pass")})
+	var seen []map[string]string
+	for i := 0; i < 2; i++ {
+		res := bootPlan(t, p)
+		if !restored(res) || res.Verdict != verdict.Pass {
+			t.Fatalf("run %d: %s, snapshot %q: want a pass restored from the saved state", i, res.Verdict, res.Snapshot)
+		}
+		info := map[string]string{}
+		for _, it := range res.Info {
+			info[it.Key] = it.Value
+		}
+		t.Logf("run %d: %v", i, info)
+		seen = append(seen, info)
+	}
+	for _, k := range []string{"rand_kernel", "rand_go", "maphash", "addr_mmap"} {
+		a, b := seen[0][k], seen[1][k]
+		if a == "" || a == b {
+			t.Errorf("%s: %q then %q: want two different values", k, a, b)
+		}
+	}
+}
+
+// TestSnapshotGuestClock: the restored guest's wall clock is the host's, not
+// the saved one, and orders sent at restore time (the environment) arrive.
+func TestSnapshotOrdersAndClock(t *testing.T) {
+	p := snapPlan(t, snapCache(t), Options{Repro: selftest("-mode", "exit", "-code", "0"), Env: []string{"CRASHRIG_T=a b"}})
+	bootPlan(t, p) // saves the state
+	time.Sleep(2 * time.Second)
+	res := bootPlan(t, p)
+	log, err := os.ReadFile(res.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !restored(res) || !strings.Contains(string(log), "clock=set") || !strings.Contains(string(log), "resumed=1") {
+		t.Errorf("restored run's log lacks the resumed init marker with clock=set:\n%s", log)
+	}
+}
+
+// TestSnapshotVerdicts: crash, pass and hang on restored runs are what full
+// boots give, with the same titles.
+func TestSnapshotVerdicts(t *testing.T) {
+	cache := snapCache(t)
+	tests := []struct {
+		name string
+		o    Options
+		want verdict.Verdict
+	}{
+		{"panic", Options{Repro: selftest("-mode", "panic", "-after", "500ms")}, verdict.Crash},
+		{"pass", Options{Repro: selftest("-mode", "sleep"), Duration: 2 * time.Second}, verdict.Pass},
+		{"kernel", Options{Repro: selftest("-mode", "sysrq", "-after", "500ms")}, verdict.Crash},
+		{"hang", Options{Repro: selftest("-mode", "fifo-hang", "-after", "500ms"), HangTimeout: 4 * time.Second}, verdict.Hang},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			full := boot(t, tt.o)
+			snap := bootPlan(t, snapPlan(t, cache, tt.o))
+			if !restored(snap) {
+				t.Fatalf("not restored: %s", snap.Snapshot)
+			}
+			if full.Verdict != tt.want || snap.Verdict != tt.want || full.Title != snap.Title {
+				t.Errorf("full boot %s %q, restored %s %q: want %s both, same title", full.Verdict, full.Title, snap.Verdict, snap.Title, tt.want)
+			}
+			if tt.want == verdict.Crash && (snap.TimeToCrash < 0.4 || snap.TimeToCrash > 3) {
+				t.Errorf("restored time to crash %.3fs: want about 0.5s from the restored start", snap.TimeToCrash)
+			}
+		})
+	}
+}
+
+// TestSnapshotCorruptRebuilt: a saved state whose bytes changed is never
+// loaded: the next run hashes it, deletes it, saves a new one and restores
+// from that.
+func TestSnapshotCorruptRebuilt(t *testing.T) {
+	cache := snapCache(t)
+	o := Options{Repro: selftest("-mode", "exit", "-code", "0")}
+	p := snapPlan(t, cache, o)
+	bootPlan(t, p)
+	path := p.snap.statePath()
+	info, err := os.ReadFile(p.snap.infoPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte("garbage!"), 4096) // same size, different bytes
+	f.Close()
+	st, _ := os.Stat(p.snap.dir)
+	if st.Mode().Perm() != 0o700 {
+		t.Errorf("snapshot directory mode %v, want 0700", st.Mode().Perm())
+	}
+
+	var logs []string
+	o.Logf = func(f string, a ...any) { logs = append(logs, strings.TrimSpace(f)); t.Logf(f, a...) }
+	p2 := snapPlan(t, cache, o) // a new process would start like this
+	p2.Opts.Logf = o.Logf
+	res := bootPlan(t, p2)
+	if !restored(res) || res.Verdict != verdict.Pass {
+		t.Fatalf("after corruption: %s, snapshot %q: want a pass from a rebuilt state", res.Verdict, res.Snapshot)
+	}
+	if !strings.Contains(strings.Join(logs, "\n"), "rebuilding") {
+		t.Errorf("no log line about rebuilding: %q", logs)
+	}
+	info2, _ := os.ReadFile(p2.snap.infoPath())
+	if string(info2) == string(info) {
+		t.Errorf("the state description did not change: the corrupt state was not rebuilt")
+	}
+}
+
+// TestSnapshotRestoreFallsBack: a restore that fails (here the saved state
+// was replaced behind crashrig's back by a file of the same size that qemu
+// cannot load, and the check before the restore is defeated) boots the run
+// normally, with the reason in the record.
+func TestSnapshotRestoreFallsBack(t *testing.T) {
+	o := Options{Repro: selftest("-mode", "exit", "-code", "0")}
+	p := snapPlan(t, snapCache(t), o)
+	bootPlan(t, p)
+	path := p.snap.statePath()
+	st, _ := os.Stat(path)
+	if err := os.WriteFile(path, make([]byte, st.Size()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	id, _ := statID(path)
+	p.snap.ready.verifiedID = id // as if the file changed between the check and the load
+	res := bootPlan(t, p)
+	if restored(res) || !strings.Contains(res.Snapshot, "restore failed") || res.Verdict != verdict.Pass {
+		t.Fatalf("run: %s, snapshot %q: want a pass from a normal boot after a failed restore", res.Verdict, res.Snapshot)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Errorf("the state that failed to restore is still there")
+	}
+	// The next run saves a new state and restores from it.
+	res = bootPlan(t, p)
+	if !restored(res) {
+		t.Errorf("run after the fallback: snapshot %q, want restored from a new state", res.Snapshot)
+	}
+}
