@@ -67,6 +67,7 @@ func (f *runFlags) registerOn(fl *pflag.FlagSet, kernel bool) {
 	fl.DurationVar(&o.HangTimeout, "hang-timeout", def.HangTimeout, "no heartbeat from the guest for this long is a hang")
 	fl.DurationVar(&o.BootTimeout, "boot-timeout", def.BootTimeout, "the reproducer must start within this long")
 	fl.StringVar(&o.LogDir, "log-dir", "", "where console logs go (default $XDG_STATE_HOME/crashrig/logs)")
+	fl.BoolVar(&o.Snapshot, "snapshot", false, "boot once to the reproducer's start, save the VM state, and start every run from it (fresh entropy and clock each run; a failed restore boots)")
 	fl.StringVar(&o.Initramfs, "initramfs", "", "boot this initramfs instead of building one (it must carry crashrig's /init)")
 	fl.BoolVar(&o.NoPVPanic, "no-pvpanic", false, "leave out the pvpanic device and its QMP monitor (a panic is then seen on the console only)")
 	fl.StringVar(&o.Modules, "modules", "", "the kernel package's lib/modules/RELEASE directory: /init loads its pvpanic modules (for kernels with CONFIG_PVPANIC_MMIO=m; see crashrig doctor)")

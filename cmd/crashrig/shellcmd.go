@@ -18,7 +18,7 @@ import (
 
 // runOnlyFlags mean nothing to an interactive session.
 var runOnlyFlags = []string{"duration", "iterations", "grace", "hang-timeout", "boot-timeout", "log-dir", "db",
-	"label", "json", "init-script", "verbose"}
+	"label", "json", "init-script", "verbose", "snapshot"}
 
 func newShellCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	f := &runFlags{}
@@ -77,6 +77,7 @@ func shellCmd(ctx context.Context, o run.Options, stdin io.Reader, stdout, stder
 			cols, rows = w, h
 		}
 	}
+	o.Snapshot = false // a shell session boots
 	o.Append = strings.TrimSpace(o.Append + " " + marker.TTYWord(cols, rows))
 	o.Duration = 0
 	if t := os.Getenv("TERM"); t != "" {

@@ -89,18 +89,28 @@ func TestSnapshotIndependentRuns(t *testing.T) {
 	}
 }
 
-// TestSnapshotGuestClock: the restored guest's wall clock is the host's, not
-// the saved one, and orders sent at restore time (the environment) arrive.
+// TestSnapshotOrdersAndClock: the orders given at restore time (arguments,
+// duration, iterations) are the ones the guest follows, though the saved
+// state was made without them, and the restored guest set its wall clock
+// from the host's.
 func TestSnapshotOrdersAndClock(t *testing.T) {
-	p := snapPlan(t, snapCache(t), Options{Repro: selftest("-mode", "exit", "-code", "0"), Env: []string{"CRASHRIG_T=a b"}})
-	bootPlan(t, p) // saves the state
-	time.Sleep(2 * time.Second)
+	cache := snapCache(t)
+	bootPlan(t, snapPlan(t, cache, Options{Repro: selftest("-mode", "exit", "-code", "0")})) // saves the state
+	p := snapPlan(t, cache, Options{Repro: selftest("-mode", "sleep"), Duration: 1500 * time.Millisecond, Iterations: 2})
 	res := bootPlan(t, p)
+	if !restored(res) || res.Verdict != verdict.Pass || len(res.Iterations) != 2 {
+		t.Fatalf("%s with %d iterations, snapshot %q: want a restored pass of 2 iterations", res.Verdict, len(res.Iterations), res.Snapshot)
+	}
+	for _, it := range res.Iterations {
+		if it.Ran < 1.4 || it.Ran > 3 {
+			t.Errorf("iteration %d ran %.2fs: want the 1.5s sent at restore time", it.Index, it.Ran)
+		}
+	}
 	log, err := os.ReadFile(res.Log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !restored(res) || !strings.Contains(string(log), "clock=set") || !strings.Contains(string(log), "resumed=1") {
+	if !strings.Contains(string(log), "clock=set") || !strings.Contains(string(log), "resumed=1") {
 		t.Errorf("restored run's log lacks the resumed init marker with clock=set:\n%s", log)
 	}
 }

@@ -1,0 +1,78 @@
+package compare
+
+import (
+	"context"
+	"math"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/crashrig/crashrig/internal/repro"
+	"github.com/crashrig/crashrig/internal/run"
+	"github.com/crashrig/crashrig/internal/sequential"
+	"github.com/crashrig/crashrig/internal/store"
+	"github.com/crashrig/crashrig/internal/testkernel"
+	"github.com/crashrig/crashrig/internal/xdg"
+)
+
+// TestRealSnapshotSameStatistics: a flaky reproducer (a Go panic 1 s in, with
+// probability 0.5 drawn afresh by each run from Go's runtime-seeded generator)
+// compared with itself, once booted and once restored from a saved VM state.
+// If restored runs shared their randomness they would all crash or all pass,
+// p(crash) 0 or 1, and the comparison would find a difference; independent
+// runs show none, the same crash probability and the same time to crash.
+func TestRealSnapshotSameStatistics(t *testing.T) {
+	k := testkernel.Path(t)
+	cache := t.TempDir() // its own saved states; guest and images shared with the user's cache
+	for _, sub := range []string{"guest", "initramfs"} {
+		os.Symlink(xdg.CacheDir()+"/"+sub, cache+"/"+sub)
+	}
+	rp := repro.Program{Builtin: "selftest", Args: []string{"-mode", "panic", "-p", "0.5", "-after", "1s"}}
+	var vs []Variant
+	for _, name := range []string{"boot", "snapshot"} {
+		p, err := run.Prepare(context.Background(), run.Options{Kernel: k, Repro: rp, Duration: 3 * time.Second,
+			Accel: "tcg", LogDir: t.TempDir(), CacheDir: cache, Snapshot: name == "snapshot", Logf: t.Logf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs = append(vs, Variant{Name: name, Plan: p, Config: p.Config(name, "")})
+	}
+	db := openDB(t)
+	out, err := Run(context.Background(), Options{Variants: vs, Test: sequential.Config{MaxRuns: 48}, Jobs: 2, DB: db, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := out.Decisions[0]
+	t.Logf("%s; %d+%d runs, %d+%d crashes, %.0f VM-s, p(crash) %v / %v, median ttc %v / %v", d.String(), d.Runs[0], d.Runs[1],
+		d.Crashes[0], d.Crashes[1], d.VMTime, d.PCrash[0], d.PCrash[1], d.Median[0], d.Median[1])
+	if d.Outcome == sequential.MoreA || d.Outcome == sequential.MoreB || d.Outcome == sequential.BothAlways {
+		t.Fatalf("outcome %v: booted and restored runs of the same reproducer must not differ", d.Outcome)
+	}
+	for i, name := range []string{"boot", "snapshot"} {
+		p := d.PCrash[i].Estimate
+		if p < 0.15 || p > 0.85 || d.Runs[i] < 8 {
+			t.Errorf("%s: p(crash) %.2f over %d runs: want about 0.5 (independent runs)", name, p, d.Runs[i])
+		}
+	}
+	// Crashes come 1 s after the reproducer starts, on the guest clock, either way.
+	recs, err := db.Runs(store.Query{SessionID: out.Session})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ttc := map[string][]float64{}
+	for _, r := range recs {
+		if r.TimeToCrash > 0 {
+			ttc[r.Config.Variant] = append(ttc[r.Config.Variant], r.TimeToCrash)
+		}
+	}
+	for name, v := range ttc {
+		m := 0.0
+		for _, x := range v {
+			m += x / float64(len(v))
+		}
+		t.Logf("%s: mean time to crash %.3fs over %d crashes", name, m, len(v))
+		if math.Abs(m-1.1) > 0.6 {
+			t.Errorf("%s: mean time to crash %.3fs, want about 1s after the reproducer's start", name, m)
+		}
+	}
+}
