@@ -17,7 +17,7 @@
 //	crashrig parse [--json] [-v] FILE...
 //	crashrig doctor [-k KERNEL]
 //	crashrig reproducers
-//	crashrig bench -k KERNEL | --throughput N | --compare-sim N
+//	crashrig bench -k KERNEL | --throughput N | --compare-sim N | --snapshot
 //
 // See manual below (printed by crashrig --help) for details.
 package main
@@ -52,6 +52,11 @@ Verdicts and exit status of run:
   130           interrupted
 A run a comparison stopped early is "stopped": crash-free as far as it ran.
 
+--snapshot (run, compare): boot once per configuration to the reproducer's
+start, save the VM state and start every run from it; each run gets fresh
+entropy, the host's clock and its own orders. Kernel-side boot-time
+randomness (KASLR, slab freelist order) is that of the saved boot.
+
 Exit status of compare: 0 no difference, 10 the first variant crashes more,
 11 another does, 12 undecided within the budget (the same command with a
 larger one continues), 13 both crash every run, 2 usage, 5 infra-fail.
@@ -60,5 +65,6 @@ Exit status of batch: 0 the batch ended (complete, or cut by its deadline or
 budget), 2 bad plan or usage, 5 infra-fail, 130 interrupted (--resume continues).
 
 Files: console logs under $XDG_STATE_HOME/crashrig/logs, guest binaries,
-images and the KVM probe answer under $XDG_CACHE_HOME/crashrig
+images, saved VM states (snapshots/, owner only) and the KVM probe answer
+under $XDG_CACHE_HOME/crashrig
 ($CRASHRIG_CACHE overrides).`

@@ -63,6 +63,10 @@ const (
 // only catches a broken one.
 const restoreTimeout = 20 * time.Second
 
+// maxConsoleLine is the longest line the guest's terminal takes in canonical
+// mode (Linux's N_TTY_BUF_SIZE), newline included.
+const maxConsoleLine = 4096
+
 // A snapshotter owns the saved state of one Plan. It is safe for concurrent
 // use by the runs of a batch.
 type snapshotter struct {
@@ -410,7 +414,19 @@ func firstLine(s string) string {
 // restore starts a qemu from the saved state, resumes it and hands the guest
 // its orders; it returns once the guest has acknowledged them (the resumed
 // init marker), with the console replaying everything from qemu's start.
-func (s *snapshotter) restore(ctx context.Context, info *stateInfo) (*qemu.Machine, error) {
+func (s *snapshotter) restore(ctx context.Context, info *stateInfo) (*qemu.Machine, restoreTimes, error) {
+	var rt restoreTimes
+	m, err := s.restoreTimed(ctx, info, &rt)
+	return m, rt, err
+}
+
+// restoreTimes are the steps of a restore, in seconds since qemu started.
+type restoreTimes struct {
+	Loaded  float64 // the saved state is in (paused)
+	Resumed float64 // the guest took its orders (its init marker arrived)
+}
+
+func (s *snapshotter) restoreTimed(ctx context.Context, info *stateInfo, rt *restoreTimes) (*qemu.Machine, error) {
 	ln, err := qmp.Listen("")
 	if err != nil {
 		return nil, err
@@ -438,6 +454,7 @@ func (s *snapshotter) restore(ctx context.Context, info *stateInfo) (*qemu.Machi
 	if err := waitPaused(ctx, qc, m); err != nil {
 		return nil, err
 	}
+	rt.Loaded = time.Since(m.Started).Seconds()
 	if err := qc.Cont(ctx); err != nil {
 		return nil, err
 	}
@@ -445,14 +462,18 @@ func (s *snapshotter) restore(ctx context.Context, info *stateInfo) (*qemu.Machi
 	if _, err := randRead(seed); err != nil {
 		return nil, fmt.Errorf("entropy for the guest: %w", err)
 	}
-	r := marker.Resume{Orders: s.plan.Opts.orders(), Seed: seed, Now: time.Now()}
-	if _, err := io.WriteString(m.Input, r.Line()+"\n"); err != nil {
+	line := marker.Resume{Orders: s.plan.Opts.orders(), Seed: seed, Now: time.Now()}.Line()
+	if len(line) >= maxConsoleLine {
+		return nil, fmt.Errorf("the run's orders take %d bytes, a console line holds %d: shorten the arguments or --env", len(line), maxConsoleLine-1)
+	}
+	if _, err := io.WriteString(m.Input, line+"\n"); err != nil {
 		return nil, fmt.Errorf("sending the run's orders: %w", err)
 	}
 	var kept []qemu.Chunk
 	if err := waitMarker(ctx, m, marker.Init, restoreTimeout, &kept); err != nil {
 		return nil, fmt.Errorf("the restored guest did not take its orders: %w", err)
 	}
+	rt.Resumed = time.Since(m.Started).Seconds()
 	m.Console = replay(kept, m.Console)
 	ok = true
 	return m, nil
@@ -514,12 +535,15 @@ func (s *snapshotter) start(ctx context.Context) (*qemu.Machine, string, string)
 		s.mu.Unlock()
 		return nil, "", why
 	}
-	m, err := s.restore(ctx, info)
+	m, rt, err := s.restore(ctx, info)
 	if err == nil {
-		return m, fmt.Sprintf("restored from saved state %s (%.1f MB, saved %s)", info.Key[:12], float64(info.Size)/1e6,
-			info.Saved.Format(time.RFC3339)), ""
+		return m, fmt.Sprintf("restored from saved state %s (%.1f MB, saved %s): loaded %.2fs, guest resumed %.2fs after qemu started",
+			info.Key[:12], float64(info.Size)/1e6, info.Saved.Format(time.RFC3339), rt.Loaded, rt.Resumed), ""
 	}
 	why := "restore failed: " + err.Error()
+	if ctx.Err() != nil {
+		return nil, "", why // interrupted: not the state's fault
+	}
 	s.logf("snapshot: %s; booting this run instead", why)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -564,14 +588,19 @@ func (s *snapshotter) evict() {
 			states = append(states, state{key, fi.ModTime(), st.Size()})
 		}
 	}
-	sort.Slice(states, func(i, j int) bool { return states[i].used.After(states[j].used) })
+	sort.Slice(states, func(i, j int) bool { // the one in use first, then the most recently used
+		if (states[i].key == s.key) != (states[j].key == s.key) {
+			return states[i].key == s.key
+		}
+		return states[i].used.After(states[j].used)
+	})
 	var total int64
 	for i, st := range states {
 		total += st.size
 		if st.key != s.key && (i >= maxStates || total > maxStateBytes) {
 			os.Remove(filepath.Join(s.dir, st.key+".state"))
 			os.Remove(filepath.Join(s.dir, st.key+".json"))
-			s.logf("snapshot: removed the least recently used saved state %s", st.key[:12])
+			s.logf("snapshot: removed the least recently used saved state %s", st.key)
 		}
 	}
 }

@@ -2,7 +2,9 @@ package run
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/testkernel"
 	"github.com/crashrig/crashrig/internal/verdict"
+	"github.com/crashrig/crashrig/qemu"
 )
 
 // snapPlan prepares a run that starts from a saved state, with its own
@@ -213,5 +216,95 @@ func TestSnapshotRestoreFallsBack(t *testing.T) {
 	res = bootPlan(t, p)
 	if !restored(res) {
 		t.Errorf("run after the fallback: snapshot %q, want restored from a new state", res.Snapshot)
+	}
+}
+
+// TestSnapshotKey: the saved state's key changes with everything that shapes
+// the state, and not with what is sent at restore time.
+func TestSnapshotKey(t *testing.T) {
+	base := func() *Plan {
+		p := &Plan{Opts: Options{Repro: selftest("-mode", "pass"), CacheDir: t.TempDir()}.withDefaults(), InitramfsID: "img1",
+			QemuVersion: "QEMU emulator version 7.2.22",
+			Qemu:        qemu.Config{Binary: "/bin/true", Kernel: "/k", Initrd: "/i", Append: "x", SMP: 2, Memory: 512, Accel: "tcg"}}
+		p.Kernel.SHA256 = "k1"
+		return p
+	}
+	key := func(p *Plan) string {
+		s, why := newSnapshotter(p)
+		if s == nil {
+			t.Fatal(why)
+		}
+		return s.key
+	}
+	ref := key(base())
+	changes := map[string]func(p *Plan){
+		"kernel":    func(p *Plan) { p.Kernel.SHA256 = "k2" },
+		"image":     func(p *Plan) { p.InitramfsID = "img2" },
+		"qemu":      func(p *Plan) { p.QemuVersion = "QEMU emulator version 8.0" },
+		"smp":       func(p *Plan) { p.Qemu.SMP = 1 },
+		"memory":    func(p *Plan) { p.Qemu.Memory = 256 },
+		"accel":     func(p *Plan) { p.Qemu.Accel = "kvm" },
+		"cpu":       func(p *Plan) { p.Qemu.CPU = "qemu64" },
+		"tcg":       func(p *Plan) { p.Qemu.TCGThread = "single" },
+		"append":    func(p *Plan) { p.Opts.Append = "nokaslr" },
+		"cmdline":   func(p *Plan) { p.Opts.Cmdline = "console=ttyS0" },
+		"qemu args": func(p *Plan) { p.Qemu.Extra = []string{"-machine", "q35"} },
+		"bios":      func(p *Plan) { p.Qemu.BIOS = "/usr/share/qemu/qboot.rom" },
+	}
+	for name, change := range changes {
+		p := base()
+		change(p)
+		if key(p) == ref {
+			t.Errorf("%s changed, the key did not", name)
+		}
+	}
+	same := map[string]func(p *Plan){
+		"duration":   func(p *Plan) { p.Opts.Duration = time.Minute },
+		"arguments":  func(p *Plan) { p.Opts.Repro.Args = []string{"-mode", "panic"} },
+		"env":        func(p *Plan) { p.Opts.Env = []string{"A=b"} },
+		"iterations": func(p *Plan) { p.Opts.Iterations = 3 },
+	}
+	for name, change := range same {
+		p := base()
+		change(p)
+		if key(p) != ref {
+			t.Errorf("%s changed the key, but it is sent at restore time", name)
+		}
+	}
+	p := base()
+	p.Opts.Image.InitScript = "seed"
+	if s, why := newSnapshotter(p); s != nil || why == "" {
+		t.Errorf("the seed init script cannot wait for orders, yet snapshots are on")
+	}
+}
+
+// TestSnapshotEvict: beyond maxStates, the least recently used states go,
+// and never the one in use.
+func TestSnapshotEvict(t *testing.T) {
+	dir := t.TempDir()
+	s := &snapshotter{plan: &Plan{}, dir: dir, key: "k0"}
+	now := time.Now()
+	for i := 0; i < maxStates+2; i++ {
+		k := fmt.Sprintf("k%d", i)
+		os.WriteFile(filepath.Join(dir, k+".state"), []byte("x"), 0o600)
+		os.WriteFile(filepath.Join(dir, k+".json"), []byte("{}"), 0o600)
+		at := now.Add(-time.Duration(i) * time.Hour) // k0 the oldest use below
+		if i == 0 {
+			at = now.Add(-100 * time.Hour)
+		}
+		os.Chtimes(filepath.Join(dir, k+".json"), at, at)
+	}
+	os.WriteFile(filepath.Join(dir, "k9.state.tmp-1"), nil, 0o600)
+	old := now.Add(-2 * time.Hour)
+	os.Chtimes(filepath.Join(dir, "k9.state.tmp-1"), old, old)
+	s.evict()
+	var left []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	want := []string{"k0.json", "k0.state", "k1.json", "k1.state", "k2.json", "k2.state", "k3.json", "k3.state"}
+	if strings.Join(left, " ") != strings.Join(want, " ") {
+		t.Errorf("left %v, want %v", left, want)
 	}
 }
