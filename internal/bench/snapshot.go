@@ -217,4 +217,3 @@ func (r *SnapshotReport) Write(w io.Writer) {
 			r.CompareSnap.Decision, r.CompareSnap.Wall/r.CompareBoot.Wall)
 	}
 }
-

@@ -67,7 +67,7 @@ func reseed(seed []byte) string {
 	defer f.Close()
 	info := make([]byte, 8+len(seed))
 	*(*int32)(unsafe.Pointer(&info[0])) = int32(8 * len(seed)) // entropy_count in bits
-	*(*int32)(unsafe.Pointer(&info[4])) = int32(len(seed))      // buf_size
+	*(*int32)(unsafe.Pointer(&info[4])) = int32(len(seed))     // buf_size
 	copy(info[8:], seed)
 	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), rndAddEntropy, uintptr(unsafe.Pointer(&info[0]))); e != 0 {
 		// Without the ioctl, writing still mixes the bytes in (uncredited).
