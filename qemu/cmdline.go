@@ -14,6 +14,7 @@ package qemu
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -42,10 +43,11 @@ type Config struct {
 	// QMP is a unix socket qemu connects its QMP monitor to as a client,
 	// retrying each second until it can ("" = no monitor); see package
 	// qmp's Listener.
-	QMP   string
-	Extra []string // further arguments, appended verbatim
-	Incoming  string // start from a saved state at this migration URI, paused ("" = boot)
-	Input     bool   // connect the console's input to Machine.Input (false = no input)
+	QMP      string
+	Extra    []string   // further arguments, appended verbatim
+	Incoming string     // start from a saved state at this migration URI, paused ("" = boot)
+	Input    bool       // connect the console's input to Machine.Input (false = no input)
+	Files    []*os.File // open files qemu inherits as fd 3, 4, … (e.g. for -incoming fd:3); Start closes none
 }
 
 // The machine crashrig boots unless told otherwise: two vCPUs, because the races

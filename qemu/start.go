@@ -84,6 +84,7 @@ func Start(ctx context.Context, c Config) (*Machine, error) {
 		cmd.Stdin, m.Input, in = ir, iw, ir
 	}
 	cmd.Stdout = w
+	cmd.ExtraFiles = c.Files
 	cmd.Stderr = m.stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }

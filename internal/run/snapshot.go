@@ -432,9 +432,24 @@ func (s *snapshotter) restoreTimed(ctx context.Context, info *stateInfo, rt *res
 		return nil, err
 	}
 	defer ln.Close()
+	// qemu reads the state from the very file that was checked: opened here,
+	// compared with the checked one, and inherited as fd 3.
+	f, err := os.Open(s.statePath())
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
+		return nil, err
+	}
+	if id := (fileID{size: uint64(st.Size), ino: st.Ino, mtimeNanos: st.Mtim.Nano(), initialized: true}); id != info.verifiedID {
+		return nil, fmt.Errorf("saved state %s changed since it was checked", s.statePath())
+	}
 	cfg := s.cfg
 	cfg.Extra = append(slices.Clone(cfg.Extra), ln.Args()...)
-	cfg.Incoming = "exec:cat " + qemu.ShellQuote([]string{s.statePath()})
+	cfg.Incoming = "fd:3"
+	cfg.Files = []*os.File{f}
 	m, err := qemu.Start(context.WithoutCancel(ctx), cfg)
 	if err != nil {
 		return nil, err
@@ -537,8 +552,8 @@ func (s *snapshotter) start(ctx context.Context) (*qemu.Machine, string, string)
 	}
 	m, rt, err := s.restore(ctx, info)
 	if err == nil {
-		return m, fmt.Sprintf("restored from saved state %s (%.1f MB, saved %s): loaded %.2fs, guest resumed %.2fs after qemu started",
-			info.Key[:12], float64(info.Size)/1e6, info.Saved.Format(time.RFC3339), rt.Loaded, rt.Resumed), ""
+		return m, fmt.Sprintf("restored from saved state %s (%.1f MB, saved %s; the command reads it as fd 3: 3<%s): loaded %.2fs, guest resumed %.2fs after qemu started",
+			info.Key[:12], float64(info.Size)/1e6, info.Saved.Format(time.RFC3339), s.statePath(), rt.Loaded, rt.Resumed), ""
 	}
 	why := "restore failed: " + err.Error()
 	if ctx.Err() != nil {
