@@ -37,6 +37,7 @@ var modes = map[string]func(*config) int{
 type config struct {
 	mode  string
 	after time.Duration
+	jit   time.Duration
 	p     float64
 	code  int
 	when  string
@@ -52,6 +53,7 @@ func Main(args []string) int {
 	c := &config{}
 	fs.StringVar(&c.mode, "mode", "pass", "pass, panic, sysrq, fifo-hang, exit, segv or sleep")
 	fs.DurationVar(&c.after, "after", 0, "wait this long first")
+	fs.DurationVar(&c.jit, "jitter", 0, "then wait a random time more, exponentially distributed with this mean (a crash time that varies from run to run)")
 	fs.Float64Var(&c.p, "p", 1, "probability that the mode happens in this run")
 	fs.IntVar(&c.code, "code", 3, "exit status for -mode exit")
 	fs.StringVar(&c.when, "when", "", "happen only if the guest matches: ncpu=N, ncpu>=N or cmdline=WORD")
@@ -69,7 +71,7 @@ func Main(args []string) int {
 	if c.show {
 		showRandom()
 	}
-	time.Sleep(c.after)
+	time.Sleep(c.after + time.Duration(rand.ExpFloat64()*float64(c.jit)))
 	if !matches(c.when) || rand.Float64() >= c.p {
 		fmt.Println("selftest: not triggered this run")
 		if c.mode == "pass" || c.mode == "exit" {
