@@ -45,8 +45,15 @@ func RunText(w io.Writer, runID int64, r *record.Run, verbose bool) {
 		row("iterations", "%d: %d pass, %d crash, %d other", len(r.Iterations), n[verdict.Pass], n[verdict.Crash],
 			len(r.Iterations)-n[verdict.Pass]-n[verdict.Crash])
 	}
-	if r.BootHost > 0 {
+	switch {
+	case strings.HasPrefix(r.Snapshot, "restored"):
+		// The guest's uptime is the saved boot's: only the host's figure is this run's.
+		row("start", "%.2fs to /init, %s", r.BootHost, r.Snapshot)
+	case r.BootHost > 0:
 		row("boot", "%.2fs to /init (guest uptime %.2fs)", r.BootHost, r.BootGuest)
+	}
+	if strings.HasPrefix(r.Snapshot, "booted") {
+		row("snapshot", "%s", r.Snapshot)
 	}
 	row("wall", "%.2fs", r.Wall)
 	accel := r.Accel

@@ -208,3 +208,20 @@ func TestFromComparison(t *testing.T) {
 		t.Errorf("undecided budget note %q does not name the session to continue", b)
 	}
 }
+
+// TestRunTextSnapshot: a restored run says where it started from instead of a
+// boot time (its guest uptime is the saved boot's); a run that fell back says why.
+func TestRunTextSnapshot(t *testing.T) {
+	for _, tc := range []struct{ snapshot, want, not string }{
+		{"restored from saved state abc (100 MB)", "start          1.50s to /init, restored from saved state abc", "guest uptime"},
+		{"booted: restore failed: Not a migration stream", "snapshot       booted: restore failed", ""},
+	} {
+		r := sampleRun()
+		r.BootHost, r.BootGuest, r.Snapshot = 1.5, 2.3, tc.snapshot
+		var buf bytes.Buffer
+		RunText(&buf, 0, r, false)
+		if !strings.Contains(buf.String(), tc.want) || tc.not != "" && strings.Contains(buf.String(), tc.not) {
+			t.Errorf("snapshot %q: want %q (and no %q) in\n%s", tc.snapshot, tc.want, tc.not, buf.String())
+		}
+	}
+}
