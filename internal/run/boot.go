@@ -18,6 +18,7 @@ import (
 	"github.com/crashrig/crashrig/internal/record"
 	"github.com/crashrig/crashrig/internal/verdict"
 	"github.com/crashrig/crashrig/qemu"
+	"github.com/crashrig/crashrig/qemu/qmp"
 	"github.com/crashrig/crashrig/reproducer/marker"
 )
 
@@ -95,10 +96,23 @@ func (p *Plan) BootControlled(ctx context.Context, ctl *Control) (*record.Run, e
 	defer logf.Close()
 
 	var m *qemu.Machine
+	var qc *qmp.Client // the restore's monitor session, which pvpanic's watch takes over
 	if p.snap != nil {
+		var ln *qmp.Listener
+		if mon != nil {
+			ln = mon.ln
+		} else {
+			if ln, err = qmp.Listen(""); err != nil {
+				return nil, err
+			}
+			defer ln.Close()
+		}
 		var why string
-		if m, res.Snapshot, why = p.snap.start(ctx); m == nil {
+		if m, qc, res.Snapshot, why = p.snap.start(ctx, ln); m == nil {
 			res.Snapshot = "booted: " + why
+		} else if mon == nil {
+			qc.Close()
+			qc = nil
 		}
 	}
 	if m == nil {
@@ -108,7 +122,7 @@ func (p *Plan) BootControlled(ctx context.Context, ctl *Control) (*record.Run, e
 	}
 	res.QemuArgv = m.Argv
 	res.QemuShell = qemu.ShellQuote(res.QemuArgv)
-	w := &watch{plan: p, m: m, log: logf, stream: console.NewStream(), ctl: ctl, panics: mon.start(m)}
+	w := &watch{plan: p, m: m, log: logf, stream: console.NewStream(), ctl: ctl, panics: mon.start(m, qc)}
 	stop := w.loop(ctx)
 	if stop != verdict.StopNone {
 		m.Kill()

@@ -33,19 +33,23 @@ func listenPanic() (*panicWatch, error) {
 	return &panicWatch{ln: ln, ch: make(chan time.Time, 4), done: make(chan struct{})}, nil
 }
 
-// start accepts qemu's connection in the background and reports each
+// start accepts qemu's connection in the background, or takes over c when
+// the session is open already (a restored run's), and reports each
 // GUEST_PANICKED on the returned channel (nil for a nil watch).
-func (p *panicWatch) start(m *qemu.Machine) <-chan time.Time {
+func (p *panicWatch) start(m *qemu.Machine, c *qmp.Client) <-chan time.Time {
 	if p == nil {
 		return nil
 	}
 	go func() {
 		defer close(p.done)
-		// qemu connects while it starts, before the guest runs; close
-		// ends the wait early when qemu never does.
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		c, err := p.ln.Accept(ctx)
-		cancel()
+		var err error
+		if c == nil {
+			// qemu connects while it starts, before the guest runs; close
+			// ends the wait early when qemu never does.
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			c, err = p.ln.Accept(ctx)
+			cancel()
+		}
 		p.mu.Lock()
 		p.client, p.err = c, err
 		p.mu.Unlock()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -87,13 +86,15 @@ func firstLine(s string) string {
 	return s
 }
 
-// restore starts a qemu from the saved state, resumes it and hands the guest
-// its orders; it returns once the guest has acknowledged them (the resumed
-// init marker), with the console replaying everything from qemu's start.
-func (s *snapshotter) restore(ctx context.Context, info *stateInfo) (*qemu.Machine, restoreTimes, error) {
+// restore starts a qemu from the saved state, its monitor connected to ln,
+// resumes it and hands the guest its orders; it returns once the guest has
+// acknowledged them (the resumed init marker), with the console replaying
+// everything from qemu's start, and the monitor session, which stays open
+// for the run (pvpanic's events come on it).
+func (s *snapshotter) restore(ctx context.Context, info *stateInfo, ln *qmp.Listener) (*qemu.Machine, *qmp.Client, restoreTimes, error) {
 	var rt restoreTimes
-	m, err := s.restoreTimed(ctx, info, &rt)
-	return m, rt, err
+	m, qc, err := s.restoreTimed(ctx, info, ln, &rt)
+	return m, qc, rt, err
 }
 
 // restoreTimes are the steps of a restore, in seconds since qemu started.
@@ -102,72 +103,69 @@ type restoreTimes struct {
 	Resumed float64 // the guest took its orders (its init marker arrived)
 }
 
-func (s *snapshotter) restoreTimed(ctx context.Context, info *stateInfo, rt *restoreTimes) (*qemu.Machine, error) {
-	ln, err := qmp.Listen("")
-	if err != nil {
-		return nil, err
-	}
-	defer ln.Close()
+func (s *snapshotter) restoreTimed(ctx context.Context, info *stateInfo, ln *qmp.Listener, rt *restoreTimes) (*qemu.Machine, *qmp.Client, error) {
 	// qemu reads the state from the very file that was checked: opened here,
 	// compared with the checked one, and inherited as fd 3.
 	f, err := os.Open(s.statePath())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	var st syscall.Stat_t
 	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if id := (fileID{size: uint64(st.Size), ino: st.Ino, mtimeNanos: st.Mtim.Nano()}); id != info.verifiedID {
-		return nil, fmt.Errorf("saved state %s changed since it was checked", s.statePath())
+		return nil, nil, fmt.Errorf("saved state %s changed since it was checked", s.statePath())
 	}
 	cfg := s.cfg
-	cfg.Extra = append(slices.Clone(cfg.Extra), ln.Args()...)
+	cfg.QMP = ln.Path
 	cfg.Incoming = "fd:3"
 	cfg.Files = []*os.File{f}
 	m, err := qemu.Start(context.WithoutCancel(ctx), cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var qc *qmp.Client
 	ok := false
 	defer func() {
 		if !ok {
 			m.Kill()
 			m.Wait()
+			if qc != nil {
+				qc.Close()
+			}
 		}
 	}()
-	qc, err := accept(ctx, ln, m)
-	if err != nil {
-		return nil, err
+	if qc, err = accept(ctx, ln, m); err != nil {
+		return nil, nil, err
 	}
-	defer qc.Close()
 	if err := waitPaused(ctx, qc, m); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rt.Loaded = time.Since(m.Started).Seconds()
 	if err := qc.Cont(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	seed := make([]byte, marker.MinSeed)
 	if _, err := randRead(seed); err != nil {
-		return nil, fmt.Errorf("entropy for the guest: %w", err)
+		return nil, nil, fmt.Errorf("entropy for the guest: %w", err)
 	}
 	line := marker.Resume{Orders: s.plan.Opts.orders(), Seed: seed, Now: time.Now()}.Line()
 	if len(line) >= maxConsoleLine {
-		return nil, fmt.Errorf("the run's orders take %d bytes, a console line holds %d: shorten the arguments or --env", len(line), maxConsoleLine-1)
+		return nil, nil, fmt.Errorf("the run's orders take %d bytes, a console line holds %d: shorten the arguments or --env", len(line), maxConsoleLine-1)
 	}
 	if _, err := io.WriteString(m.Input, line+"\n"); err != nil {
-		return nil, fmt.Errorf("sending the run's orders: %w", err)
+		return nil, nil, fmt.Errorf("sending the run's orders: %w", err)
 	}
 	var kept []qemu.Chunk
 	if err := waitMarker(ctx, m, marker.Init, restoreTimeout, &kept); err != nil {
-		return nil, fmt.Errorf("the restored guest did not take its orders: %w", err)
+		return nil, nil, fmt.Errorf("the restored guest did not take its orders: %w", err)
 	}
 	rt.Resumed = time.Since(m.Started).Seconds()
 	m.Console = replay(kept, m.Console)
 	ok = true
-	return m, nil
+	return m, qc, nil
 }
 
 // waitPaused polls until the incoming state is loaded.
@@ -210,11 +208,11 @@ func replay(kept []qemu.Chunk, src <-chan qemu.Chunk) <-chan qemu.Chunk {
 	return out
 }
 
-// start starts one run's qemu from the saved state. It returns nil and the
-// reason when the run must boot instead; a failed restore discards the state
-// so that the next run saves a new one, and a second failure turns snapshots
-// off for the plan.
-func (s *snapshotter) start(ctx context.Context) (*qemu.Machine, string, string) {
+// start starts one run's qemu from the saved state, its monitor connected to
+// ln. It returns nil and the reason when the run must boot instead; a failed
+// restore discards the state so that the next run saves a new one, and a
+// second failure turns snapshots off for the plan.
+func (s *snapshotter) start(ctx context.Context, ln *qmp.Listener) (*qemu.Machine, *qmp.Client, string, string) {
 	info, err := s.state(ctx)
 	if err != nil {
 		why := "no saved state: " + err.Error()
@@ -224,16 +222,16 @@ func (s *snapshotter) start(ctx context.Context) (*qemu.Machine, string, string)
 			s.logf("snapshot: %s; runs boot instead", why)
 		}
 		s.mu.Unlock()
-		return nil, "", why
+		return nil, nil, "", why
 	}
-	m, rt, err := s.restore(ctx, info)
+	m, qc, rt, err := s.restore(ctx, info, ln)
 	if err == nil {
-		return m, fmt.Sprintf("restored from saved state %s (%.1f MB, saved %s; the command reads it as fd 3: 3<%s): loaded %.2fs, guest resumed %.2fs after qemu started",
+		return m, qc, fmt.Sprintf("restored from saved state %s (%.1f MB, saved %s; the command reads it as fd 3: 3<%s): loaded %.2fs, guest resumed %.2fs after qemu started",
 			info.Key[:12], float64(info.Size)/1e6, info.Saved.Format(time.RFC3339), s.statePath(), rt.Loaded, rt.Resumed), ""
 	}
 	why := "restore failed: " + err.Error()
 	if ctx.Err() != nil {
-		return nil, "", why // interrupted: not the state's fault
+		return nil, nil, "", why // interrupted: not the state's fault
 	}
 	s.logf("snapshot: %s; booting this run instead", why)
 	s.mu.Lock()
@@ -245,5 +243,5 @@ func (s *snapshotter) start(ctx context.Context) (*qemu.Machine, string, string)
 	if s.failures >= 2 && s.off == "" {
 		s.off = fmt.Sprintf("%d restores failed, the last: %v", s.failures, err)
 	}
-	return nil, "", why
+	return nil, nil, "", why
 }

@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -259,7 +258,7 @@ func (s *snapshotter) build(ctx context.Context) (*stateInfo, error) {
 	}
 	defer ln.Close()
 	cfg := s.cfg
-	cfg.Extra = append(slices.Clone(cfg.Extra), ln.Args()...)
+	cfg.QMP = ln.Path
 	m, err := qemu.Start(context.WithoutCancel(ctx), cfg)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,9 @@ import (
 // cache directory so that each test saves its own state.
 func snapPlan(t *testing.T, cache string, o Options) *Plan {
 	t.Helper()
-	o.Kernel = testkernel.Path(t)
+	if o.Kernel == "" {
+		o.Kernel = testkernel.Path(t)
+	}
 	o.Accel = "tcg"
 	o.Snapshot = true
 	o.LogDir = t.TempDir()
@@ -146,6 +149,21 @@ func TestSnapshotVerdicts(t *testing.T) {
 				t.Errorf("restored time to crash %.3fs: want about 0.5s from the restored start", snap.TimeToCrash)
 			}
 		})
+	}
+}
+
+// TestSnapshotPVPanic: on a restored run the pvpanic device's event comes on
+// the monitor session the restore opened, so a kernel panic with the console
+// muted is still a crash, as after a boot (TestBootPVPanic).
+func TestSnapshotPVPanic(t *testing.T) {
+	p := snapPlan(t, snapCache(t), Options{Kernel: testkernel.Debug(t), Repro: selftest("-mode", "sysrq", "-after", "1s"),
+		Duration: 20 * time.Second, Append: "quiet loglevel=0"})
+	res := bootPlan(t, p)
+	if !restored(res) || res.Verdict != verdict.Crash || res.Title != verdict.PVPanicTitle || !slices.Equal(res.Signals, []string{"pvpanic"}) {
+		t.Fatalf("%s %q signals %v, snapshot %q: want a restored run's crash seen by pvpanic alone", res.Verdict, res.Title, res.Signals, res.Snapshot)
+	}
+	if ttc := res.TimeToCrash; ttc < 0.5 || ttc > 3 {
+		t.Errorf("time to crash %.2fs, want about 1s from the restored start", ttc)
 	}
 }
 
