@@ -181,7 +181,9 @@ func (s *snapshotter) state(ctx context.Context) (*stateInfo, error) {
 	}
 	info, err := s.build(ctx)
 	if err != nil {
-		s.off = "saving a VM state failed: " + err.Error()
+		if ctx.Err() == nil { // an interrupted save says nothing about the next one
+			s.off = "saving a VM state failed: " + err.Error()
+		}
 		return nil, err
 	}
 	s.ready = info
