@@ -28,6 +28,11 @@ import (
 // seconds before its booted partner, would nearly always be the one doing
 // the stopping — fine for the test, but it leaves the booted side's
 // crash-probability estimate resting on few runs.)
+//
+// Known: in 4 runs of this test the restored side crashed 41 of 64 times
+// against 28 of 64 booted (expected 0.485 each), and one run failed
+// ("snapshot crashes more", 14 vs 5); restored runs one at a time crash at the
+// expected rate. docs/performance.md keeps the figures.
 func TestRealSnapshotSameStatistics(t *testing.T) {
 	k := testkernel.Path(t)
 	cache := t.TempDir() // its own saved states; guest and images shared with the user's cache
@@ -52,6 +57,21 @@ func TestRealSnapshotSameStatistics(t *testing.T) {
 	d := out.Decisions[0]
 	t.Logf("%s; %d+%d runs, %d+%d crashes, %.0f VM-s, p(crash) %v / %v, median ttc %v / %v", d.String(), d.Runs[0], d.Runs[1],
 		d.Crashes[0], d.Crashes[1], d.VMTime, d.PCrash[0], d.PCrash[1], d.Median[0], d.Median[1])
+	for i, rs := range out.Summary.Results {
+		for _, r := range rs {
+			t.Logf("%s: %s %q ttc %.3f %.60s log %s", vs[i].Name, r.Verdict, r.Title, r.TimeToCrash, r.Snapshot, r.Log)
+		}
+	}
+	recs, err := db.Runs(store.Query{SessionID: out.Session})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ttc := map[string][]float64{}
+	for _, r := range recs {
+		if r.TimeToCrash > 0 {
+			ttc[r.Config.Variant] = append(ttc[r.Config.Variant], r.TimeToCrash)
+		}
+	}
 	if d.Outcome == sequential.MoreA || d.Outcome == sequential.MoreB || d.Outcome == sequential.BothAlways {
 		t.Fatalf("outcome %v: booted and restored runs of the same reproducer must not differ", d.Outcome)
 	}
@@ -64,17 +84,6 @@ func TestRealSnapshotSameStatistics(t *testing.T) {
 	}
 	// Crashes come 0.5 + Exp(1) s after the reproducer starts (truncated at 4 s,
 	// mean about 1.4 s), on the guest clock, either way.
-	recs, err := db.Runs(store.Query{SessionID: out.Session})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ttc := map[string][]float64{}
-	for _, r := range recs {
-		t.Logf("run %d %s: %s ttc %.3f", r.ID, r.Config.Variant, r.Verdict, r.TimeToCrash)
-		if r.TimeToCrash > 0 {
-			ttc[r.Config.Variant] = append(ttc[r.Config.Variant], r.TimeToCrash)
-		}
-	}
 	for name, v := range ttc {
 		m := 0.0
 		for _, x := range v {
