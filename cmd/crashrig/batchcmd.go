@@ -35,6 +35,7 @@ type batchFlags struct {
 	logBudget, onDone string
 	junit, html       string
 	hangTimeout       time.Duration
+	snapshot          bool
 	bootTimeout       time.Duration
 	logDir            string
 }
@@ -83,6 +84,7 @@ Exit status: 0 the batch ended (complete, or cut by its deadline or budget),
 	fl.StringVar(&f.junit, "junit", "", "also write the report as JUnit XML to this file")
 	fl.StringVar(&f.html, "html", "", "also write the HTML report to this file")
 	fl.DurationVar(&f.hangTimeout, "hang-timeout", 15*time.Second, "no heartbeat from the guest for this long is a hang")
+	fl.BoolVar(&f.snapshot, "snapshot", false, "start every cell's runs from a VM state saved once per configuration (both arms of a comparison alike)")
 	fl.DurationVar(&f.bootTimeout, "boot-timeout", 60*time.Second, "the reproducer must start within this long")
 	fl.StringVar(&f.logDir, "log-dir", "", "where console logs go (default $XDG_STATE_HOME/crashrig/logs)")
 	return c
@@ -187,6 +189,7 @@ func runBatch(ctx context.Context, f *batchFlags, path string, argv []string, st
 	}
 	base := run.Defaults()
 	base.HangTimeout, base.BootTimeout, base.LogDir, base.Logf = f.hangTimeout, f.bootTimeout, f.logDir, logTo(stderr)
+	base.Snapshot = f.snapshot
 	cells, arms, err := campaign.Prepare(ctx, p, sh, base)
 	if err != nil {
 		return prepareErr(err)

@@ -52,7 +52,7 @@ Verdicts and exit status of run:
   130           interrupted
 A run a comparison stopped early is "stopped": crash-free as far as it ran.
 
---snapshot (run, compare): boot once per configuration to the reproducer's
+--snapshot (run, compare, batch): boot once per configuration to the reproducer's
 start, save the VM state and start every run from it; each run gets fresh
 entropy, the host's clock and its own orders. Kernel-side boot-time
 randomness (KASLR, slab freelist order) is that of the saved boot.
