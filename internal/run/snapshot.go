@@ -171,6 +171,11 @@ func (s *snapshotter) state(ctx context.Context) (*stateInfo, error) {
 	if err := s.privateDir(); err != nil {
 		return nil, err
 	}
+	// Plans of one process that share a state (variants differing only in what
+	// is sent at restore time) save it once: the second finds the first's.
+	kl := keyLock(s.key)
+	kl.Lock()
+	defer kl.Unlock()
 	if info, err := s.verify(); err == nil {
 		s.ready = info
 		os.Chtimes(s.infoPath(), time.Now(), time.Now()) // recently used: evicted last
@@ -189,6 +194,13 @@ func (s *snapshotter) state(ctx context.Context) (*stateInfo, error) {
 	s.ready = info
 	s.evict()
 	return info, nil
+}
+
+var keyLocks sync.Map // state key → *sync.Mutex
+
+func keyLock(key string) *sync.Mutex {
+	l, _ := keyLocks.LoadOrStore(key, new(sync.Mutex))
+	return l.(*sync.Mutex)
 }
 
 // privateDir makes the state directory, owner only.
@@ -277,7 +289,13 @@ func (s *snapshotter) build(ctx context.Context) (*stateInfo, error) {
 	}
 	booted := time.Since(m.Started)
 	t0 := time.Now()
-	tmp := fmt.Sprintf("%s.tmp-%d", s.statePath(), os.Getpid())
+	// A name of its own: another plan or crashrig may be saving the same state.
+	f, err := os.CreateTemp(s.dir, s.key+".state.tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	tmp := f.Name()
+	f.Close()
 	defer os.Remove(tmp)
 	if err := save(ctx, qc, tmp); err != nil {
 		return nil, err

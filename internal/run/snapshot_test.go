@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -324,5 +325,54 @@ func TestSnapshotEvict(t *testing.T) {
 	want := []string{"k0.json", "k0.state", "k1.json", "k1.state", "k2.json", "k2.state", "k3.json", "k3.state"}
 	if strings.Join(left, " ") != strings.Join(want, " ") {
 		t.Errorf("left %v, want %v", left, want)
+	}
+}
+
+// TestSnapshotSharedState: two plans whose runs differ only in what is sent
+// at restore time (here the environment) share one saved state; started at
+// once, they save it once and both restore from it.
+func TestSnapshotSharedState(t *testing.T) {
+	cache := snapCache(t)
+	var mu sync.Mutex
+	saves := 0
+	logf := func(f string, a ...any) {
+		if strings.Contains(f, "saved the VM state") {
+			mu.Lock()
+			saves++
+			mu.Unlock()
+		}
+		t.Logf(f, a...)
+	}
+	var plans []*Plan
+	for _, env := range []string{"A=1", "A=2"} {
+		p := snapPlan(t, cache, Options{Repro: selftest("-mode", "exit", "-code", "0"), Env: []string{env}})
+		p.Opts.Logf = logf
+		plans = append(plans, p)
+	}
+	if plans[0].snap.key != plans[1].snap.key {
+		t.Fatalf("keys %s and %s: the environment is sent at restore time and must not change the state", plans[0].snap.key, plans[1].snap.key)
+	}
+	res := make([]*record.Run, 2)
+	var wg sync.WaitGroup
+	for i, p := range plans {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := p.Boot(context.Background())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res[i] = r
+		}()
+	}
+	wg.Wait()
+	for i, r := range res {
+		if r == nil || !restored(r) || r.Verdict != verdict.Pass {
+			t.Errorf("plan %d: %+v: want a pass restored from the shared state", i, r)
+		}
+	}
+	if saves != 1 {
+		t.Errorf("the state was saved %d times, want once", saves)
 	}
 }
