@@ -14,6 +14,7 @@ func TestOrdersRoundTrip(t *testing.T) {
 			Duration: 1500 * time.Millisecond, Iterations: 3, Beat: 250 * time.Millisecond, Restart: true},
 		{Run: "/bin/sh", Duration: 0, Iterations: 1, Beat: time.Second, TTY: "101x37"},
 		{Run: "vdsostack", Args: []string{"ünïcode", "tab\there", "new\nline"}, Iterations: 1, Beat: time.Second},
+		{Iterations: 1, Beat: time.Second, Wait: true}, // a saved state's boot: the run comes later, on the console
 	}
 	for _, o := range tests {
 		words := o.Words()
