@@ -18,6 +18,12 @@
 //	crashrig doctor [-k KERNEL]
 //	crashrig reproducers
 //	crashrig bench -k KERNEL | --throughput N | --compare-sim N | --snapshot
+//	crashrig bisect git --repo DIR --good A --bad B --build CMD -k KERNEL -r REPRO [flags]
+//	crashrig bisect config --repo SRC --good GOOD.config --bad BAD.config -r REPRO [flags]
+//	crashrig bisect objects --repo SRC --config FILE --flags FLAGS -r REPRO [--only PREFIX] [flags]
+//	crashrig bisect bench [--reps N]
+//	crashrig run --bisect -k KERNEL -r REPRO [-n N]   (for git bisect run)
+//	crashrig cc -- COMPILER ARGS...                   (make CC='crashrig cc -- gcc')
 //
 // See manual below (printed by crashrig --help) for details.
 package main
@@ -41,6 +47,11 @@ Commands:
   doctor       check qemu, KVM and a kernel image
   reproducers  list the built-in reproducers
   bench        measure crashrig against the seed story's method; simulate comparisons
+  bisect       find the commit (git), the config options (config) or the objects
+               built with extra flags (objects) that make a reproducer crash;
+               bisect bench simulates bisections of flaky crashes
+  cc           compiler wrapper for bisect objects: extra flags for the objects a
+               hash pattern selects
 
 Verdicts and exit status of run:
   0 pass        the reproducer ran its duration (or exited 0) without a crash
@@ -64,7 +75,14 @@ larger one continues), 13 both crash every run, 2 usage, 5 infra-fail.
 Exit status of batch: 0 the batch ended (complete, or cut by its deadline or
 budget), 2 bad plan or usage, 5 infra-fail, 130 interrupted (--resume continues).
 
-Files: console logs under $XDG_STATE_HOME/crashrig/logs, guest binaries,
-images, saved VM states (snapshots/, owner only) and the KVM probe answer
-under $XDG_CACHE_HOME/crashrig
+Exit status of bisect: 0 culprit named, 12 inconclusive (a range or the
+candidates left), 2 usage, 5 infra-fail, 130 interrupted (bisect git resumes
+when run again). Of run --bisect, as git bisect run reads it: 0 good, 1 bad
+(crash or hang), 125 skip (kernel or reproducer missing, boot-fail, only
+infra-fail), 128 crashrig's own error (git bisect run stops), 130 interrupted.
+
+Files: console logs under $XDG_STATE_HOME/crashrig/logs, bisections under
+$XDG_STATE_HOME/crashrig/bisect (or --work), guest binaries, images, saved VM
+states (snapshots/, owner only) and the KVM probe answer under
+$XDG_CACHE_HOME/crashrig
 ($CRASHRIG_CACHE overrides).`

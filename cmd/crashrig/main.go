@@ -15,6 +15,9 @@ import (
 )
 
 func main() {
+	if code, ok := ccShim(os.Stderr); ok {
+		os.Exit(code)
+	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// A night of runs must not grow with the console: ask the collector to keep
 		// crashrig's own heap small (the VMs' memory is qemu's, not ours).
@@ -118,6 +121,8 @@ func newRoot(args []string, stdin io.Reader, stdout, stderr io.Writer) *cobra.Co
 		newLogCmd(stdout),
 		newReportCmd(stdout),
 		newCompareCmd(args, stdout, stderr),
+		newBisectCmd(stdout, stderr),
+		newCCCmd(stderr),
 	)
 	root.AddCommand(newBatchCmd(args, stdout, stderr), newMergeCmd(stdout, stderr), newSessionsCmd(stdout), newRunsCmd(stdout))
 	return root

@@ -120,6 +120,7 @@ func (f *runFlags) options(args []string, stderr io.Writer) (run.Options, error)
 
 func newRunCmd(argv []string, stdout, stderr io.Writer) *cobra.Command {
 	f := &runFlags{}
+	forBisect := false
 	c := &cobra.Command{
 		Use:   "run -k KERNEL [-r REPRO] [flags] [-- REPRO-ARGS...]",
 		Short: "boot a kernel with a reproducer and report the verdict",
@@ -127,11 +128,16 @@ func newRunCmd(argv []string, stdout, stderr io.Writer) *cobra.Command {
 serial console and report the verdict: crash, pass, hang, boot-fail or infra-fail.
 
 Exit status: 0 pass, 1 crash, 2 bad input or usage, 3 hang, 4 boot-fail,
-5 infra-fail (a host-side failure; never blamed on the kernel), 130 interrupted.`,
+5 infra-fail (a host-side failure; never blamed on the kernel), 130 interrupted.
+With --bisect (for git bisect run): 0 good, 1 bad, 125 skip, 128 crashrig's own
+error, 130 interrupted.`,
 		Example: `  crashrig run -k /boot/vmlinuz-6.1.0-xx -r go20427 -d 60s
   crashrig run -k bzImage -r ./mybin --json -- -iterations 1000
   crashrig run -k bzImage -r clockstorm --env GOMAXPROCS=1 --smp 4`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if forBisect {
+				return runForBisect(cmd, f, args, argv, stdout, stderr)
+			}
 			o, err := f.options(args, stderr)
 			if err != nil {
 				return err
@@ -140,11 +146,13 @@ Exit status: 0 pass, 1 crash, 2 bad input or usage, 3 hang, 4 boot-fail,
 		},
 	}
 	f.register(c)
+	bisectFlagErrors(c, argv)
 	fl := c.Flags()
 	fl.IntVarP(&f.runs, "runs", "n", 1, "boots to run (with --until-crash or --budget: at most this many; 0 = no limit)")
 	fl.IntVarP(&f.jobs, "jobs", "j", 1, "VMs at once")
 	fl.BoolVar(&f.untilCrash, "until-crash", false, "stop at the first crash")
 	fl.DurationVar(&f.budget, "budget", 0, "stop starting runs once this much VM-time is spent")
+	fl.BoolVar(&forBisect, "bisect", false, "for git bisect run: up to -n runs, exit 0 good, 1 bad (crash or hang), 125 skip (missing kernel, boot-fail, infra-fail), 128 crashrig's own error")
 	return c
 }
 

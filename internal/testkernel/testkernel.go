@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -98,4 +99,35 @@ func Debug(t testing.TB) string {
 		t.Fatalf("no debug kernel (run scripts/build-debug-kernel): %v", err)
 	}
 	return p
+}
+
+// SeedTree returns the source and build directories scripts/build-seed-kernels keeps
+// beside the seed kernels (linux-source-6.1 and its out-of-tree build), for tests that
+// build kernels in them, and holds the script's lock until the test ends. A test builds in
+// the build directory itself: a copy elsewhere would rebuild objtool (its build records
+// absolute paths) and with it every object. It must leave the directory as a plain build
+// of the seed config (the seed kernels themselves are kept apart, in clean/ and probed/).
+// It skips the test under -short or when the tree is not there.
+func SeedTree(t testing.TB) (src, build string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds kernels; skipped with -short")
+	}
+	clean, _ := Seed(t)
+	dir := filepath.Dir(filepath.Dir(clean))
+	src, build = filepath.Join(dir, "src"), filepath.Join(dir, "build")
+	for _, p := range []string{filepath.Join(src, "Makefile"), filepath.Join(build, ".config")} {
+		if _, err := os.Stat(p); err != nil {
+			t.Skipf("no seed kernel tree (scripts/build-seed-kernels keeps it): %v", err)
+		}
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatalf("seed tree lock: %v", err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatalf("seed tree lock: %v", err)
+	}
+	t.Cleanup(func() { lock.Close() })
+	return src, build
 }

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/crashrig/crashrig/internal/objbisect"
+)
+
+type bisectObjFlags struct {
+	run                runFlags
+	steps              bisectFlags
+	repo, config, out  string
+	flags, make, image string
+	cc, work           string
+	only               []string
+}
+
+func newBisectObjectsCmd(stdout, stderr io.Writer) *cobra.Command {
+	f := &bisectObjFlags{}
+	c := &cobra.Command{
+		Use:   "objects --repo SRC --config FILE --flags FLAGS -r REPRO [--only PREFIX] [flags]",
+		Short: "find the objects whose extra compiler flags make the kernel crash",
+		Long: `Build the kernel in SRC (out of tree, in --out) with crashrig cc as the compiler,
+once with no extra flags and once with --flags on every candidate object (all
+objects, or those under --only), check that the second crashes more, then halve
+the candidates: each round rebuilds only the objects whose flags changed, boots
+the kernel against both ends, and keeps a half only when it crashes. Objects
+that crash only together are found together. The report names the objects with
+the confidence of the whole search; a round that runs out of budget ends it
+with the candidates left.
+
+Exit status: 0 culprits named, 12 inconclusive (candidates left), 2 bad input
+or usage, 5 infra-fail, 130 interrupted.`,
+		Example: `  crashrig bisect objects --repo ~/linux --config .config \
+      --flags '-fstack-check -fno-inline -mpreferred-stack-boundary=4' -r vdsostack --only arch/x86/entry/vdso/`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runBisectObjects(cmd.Context(), f, args, stdout, stderr)
+		},
+	}
+	f.run.registerOn(c.Flags(), false)
+	f.steps.register(c)
+	fl := c.Flags()
+	fl.StringVar(&f.repo, "repo", "", "kernel source tree (read only: objects go to --out)")
+	fl.StringVar(&f.config, "config", "", "the .config to build (copied to --out)")
+	fl.StringVar(&f.out, "out", "", "build directory, reused by every build (default under --work)")
+	fl.StringVar(&f.flags, "flags", "", "the extra compiler flags that make the kernel crash")
+	fl.StringArrayVar(&f.only, "only", nil, "candidate objects are those under this path prefix, e.g. arch/x86/ (repeatable; default all)")
+	fl.StringVar(&f.make, "make", "nice -n 15 make -j2", "make command")
+	fl.StringVar(&f.image, "image", "arch/x86/boot/bzImage", "the kernel make builds, relative to --out")
+	fl.StringVar(&f.cc, "cc", "gcc", "the compiler crashrig cc wraps")
+	fl.StringVar(&f.work, "work", "", "directory for kernels and build logs (default under $XDG_STATE_HOME/crashrig/bisect)")
+	return c
+}
+
+func runBisectObjects(ctx context.Context, f *bisectObjFlags, args []string, stdout, stderr io.Writer) error {
+	switch {
+	case f.repo == "":
+		return usageErr("no kernel source: give --repo DIR")
+	case strings.TrimSpace(f.flags) == "":
+		return usageErr("no flags: give --flags, e.g. --flags '-fstack-check -fno-inline'")
+	case strings.TrimSpace(f.make) == "":
+		return usageErr("--make: want a make command")
+	}
+	if _, err := os.Stat(filepath.Join(f.repo, "Makefile")); err != nil {
+		return usageErr("--repo %s: no Makefile there: not a kernel source tree", f.repo)
+	}
+	if err := f.steps.check(); err != nil {
+		return err
+	}
+	if err := f.run.checkRanges(); err != nil {
+		return err
+	}
+	cfg := f.steps.cfg
+	if cfg.Limit = f.run.opts.Duration.Seconds(); cfg.Limit == 0 {
+		return usageErr("-d 0: a bisection needs runs of a fixed length, e.g. -d 30s")
+	}
+	work := f.work
+	if work == "" {
+		abs, _ := filepath.Abs(f.repo)
+		work = filepath.Join(xdgBisectDir(), "objects-"+shortHash(abs, f.config, f.flags))
+	}
+	out := f.out
+	if out == "" {
+		out = filepath.Join(work, "build")
+	}
+	if err := placeConfig(f.config, out); err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return &exitError{code: exitInfra, err: err}
+	}
+	if _, err := f.run.options(args, stderr); err != nil {
+		return err
+	}
+	abs := func(p string) string { a, _ := filepath.Abs(p); return a }
+	o := objbisect.BuildOptions{
+		Src: abs(f.repo), Out: abs(out), Flags: f.flags, Only: f.only, Make: strings.Fields(f.make), Kernel: f.image,
+		CC: f.cc, Self: self, Work: abs(work), Bisect: cfg, Logf: stderrLogf(stderr), Prepare: setPrepare(&f.run, args, stderr),
+	}
+	b, cands, err := objbisect.NewBuilder(ctx, o)
+	var bt func() time.Duration
+	if b != nil {
+		bt = func() time.Duration { return b.BuildTime }
+	}
+	return runSet(ctx, cfg, b, cands, err, "objects", bt, func(s string) string { return s }, stdout, nil)
+}
+
+// placeConfig copies the --config file to the build directory unless it is there already.
+func placeConfig(config, out string) error {
+	dst := filepath.Join(out, ".config")
+	if config == "" {
+		if _, err := os.Stat(dst); err != nil {
+			return usageErr("no config: give --config FILE (the build directory %s has none)", out)
+		}
+		return nil
+	}
+	b, err := os.ReadFile(config)
+	if err != nil {
+		return usageErr("--config %s: %v", config, errors.Unwrap(err))
+	}
+	if !strings.Contains(string(b), "CONFIG_") {
+		return usageErr("--config %s: not a kernel config (no CONFIG_ line)", config)
+	}
+	if old, err := os.ReadFile(dst); err == nil && string(old) == string(b) {
+		return nil
+	}
+	if err := os.MkdirAll(out, 0o700); err != nil {
+		return &exitError{code: exitInfra, err: err}
+	}
+	if err := os.WriteFile(dst, b, 0o600); err != nil {
+		return &exitError{code: exitInfra, err: err}
+	}
+	return nil
+}
