@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crashrig/crashrig/internal/atomicfile"
 	"github.com/crashrig/crashrig/internal/bisect"
 	"github.com/crashrig/crashrig/internal/kbuild"
 	"github.com/crashrig/crashrig/internal/kconfig"
@@ -184,7 +185,7 @@ func (b *Builder) build(ctx context.Context, c *kconfig.Config, what string) (st
 	if err := kbuild.Copy(filepath.Join(b.o.Out, b.o.Kernel), dst); err != nil {
 		return "", nil, fmt.Errorf("%w: no kernel after the build: %v", errBuild, err)
 	}
-	return dst, got, os.WriteFile(filepath.Join(dir, "config"), []byte(sb.String()), 0o600)
+	return dst, got, atomicfile.WriteBytes(filepath.Join(dir, "config"), 0o600, []byte(sb.String()))
 }
 
 func abbreviate(set []string) string {

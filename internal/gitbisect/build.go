@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/crashrig/crashrig/internal/atomicfile"
 	"github.com/crashrig/crashrig/internal/kbuild"
 )
 
@@ -59,7 +60,7 @@ func (b *bisection) kernelFor(ctx context.Context, commit string) (string, error
 
 // failed remembers why a commit did not build.
 func (b *bisection) failed(dir, why string) error {
-	os.WriteFile(filepath.Join(dir, "failed"), []byte(why), 0o600)
+	atomicfile.WriteBytes(filepath.Join(dir, "failed"), 0o600, []byte(why))
 	return fmt.Errorf("%w: %s (log %s)", errBuild, why, filepath.Join(dir, "build.log"))
 }
 

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/crashrig/crashrig/internal/atomicfile"
 	"github.com/crashrig/crashrig/internal/bisect"
 	"github.com/crashrig/crashrig/internal/run"
 )
@@ -173,7 +173,7 @@ func (b *bisection) finish(ctx context.Context, res *Result, e *ending, reason s
 			b.logf("%s", res.Reason)
 		}
 		if l, err := gitOut(ctx, b.tree, "bisect", "log"); err == nil {
-			os.WriteFile(filepath.Join(b.o.Work, "git-bisect.log"), []byte(l), 0o600)
+			atomicfile.WriteBytes(filepath.Join(b.o.Work, "git-bisect.log"), 0o600, []byte(l))
 		}
 	} else {
 		b.logf("no culprit: %s", reason)

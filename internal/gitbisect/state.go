@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
+	"github.com/crashrig/crashrig/internal/atomicfile"
 	"github.com/crashrig/crashrig/internal/bisect"
 )
 
@@ -15,15 +15,13 @@ import (
 // temporary file, then renamed) after every run, so a kill loses at most the run in
 // flight.
 type State struct {
-	Key     string             `json:"key"` // what was asked: repo, ends, build, kernel, reproducer
-	Good    string             `json:"good"`
-	Bad     string             `json:"bad"`
-	Planned int                `json:"planned"` // steps planned for the error budget
-	Steps   []StepRecord       `json:"steps"`
-	Pending *StepRecord        `json:"pending,omitempty"` // the step under way
-	Refs    bisect.References  `json:"references"`
-	Builds  map[string]string  `json:"builds,omitempty"` // commit → "ok" or why it did not build
-	Extra   map[string]float64 `json:"extra,omitempty"`
+	Key     string            `json:"key"` // what was asked: repo, ends, build, kernel, reproducer
+	Good    string            `json:"good"`
+	Bad     string            `json:"bad"`
+	Planned int               `json:"planned"` // steps planned for the error budget
+	Steps   []StepRecord      `json:"steps"`
+	Pending *StepRecord       `json:"pending,omitempty"` // the step under way
+	Refs    bisect.References `json:"references"`
 }
 
 // A StepRecord is one step: the commit, its verdict and its runs.
@@ -57,23 +55,5 @@ func (s *State) save(path string) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".state-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteBytes(path, 0o600, b)
 }

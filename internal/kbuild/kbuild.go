@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"syscall"
 	"time"
+
+	"github.com/crashrig/crashrig/internal/atomicfile"
 )
 
 // Run runs argv in dir with env added to crashrig's environment, its output to logPath.
@@ -32,27 +34,15 @@ func Run(ctx context.Context, dir string, argv, env []string, logPath string) er
 	return nil
 }
 
-// Copy copies the file src to dst (created 0600), through a temporary name so that a
-// dst that exists is whole.
+// Copy copies the file src to dst (mode 0600), whole or not at all.
 func Copy(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	tmp := dst + ".tmp"
-	out, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
+	return atomicfile.Write(dst, 0o600, func(w io.Writer) error {
+		_, err := io.Copy(w, in)
 		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := out.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, dst)
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crashrig/crashrig/internal/atomicfile"
 	"github.com/crashrig/crashrig/internal/bisect"
 	"github.com/crashrig/crashrig/internal/ccwrap"
 	"github.com/crashrig/crashrig/internal/kbuild"
@@ -166,7 +167,7 @@ func (b *Builder) writeFlagged(sets ...map[string]bool) error {
 		}
 	}
 	slices.Sort(objs)
-	return os.WriteFile(b.flaggedRecord(), []byte(strings.Join(slices.Compact(objs), "\n")), 0o600)
+	return atomicfile.WriteBytes(b.flaggedRecord(), 0o600, []byte(strings.Join(slices.Compact(objs), "\n")))
 }
 
 // scanObjects lists the C objects of a kbuild build directory: those whose .cmd file
@@ -347,7 +348,7 @@ func (b *Builder) keep(want map[string]bool) (string, error) {
 	if err := kbuild.Copy(filepath.Join(b.o.Out, b.o.Kernel), dst); err != nil {
 		return "", fmt.Errorf("%w: no kernel after the build: %v", errBuild, err)
 	}
-	return dst, os.WriteFile(filepath.Join(dir, "objects"), []byte(strings.Join(set, "\n")+"\n"), 0o600)
+	return dst, atomicfile.WriteBytes(filepath.Join(dir, "objects"), 0o600, []byte(strings.Join(set, "\n")+"\n"))
 }
 
 // kernelPath is where the kernel with the flags on want is kept.
