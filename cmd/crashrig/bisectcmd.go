@@ -154,7 +154,7 @@ func runBisectGit(ctx context.Context, f *bisectGitFlags, args []string, stdout,
 	}
 	o := gitbisect.Options{
 		Repo: f.repo, Good: f.good, Bad: f.bad, Build: f.build, Kernel: f.run.opts.Kernel, ConfigFile: f.configFile,
-		Key: strings.Join(append([]string{f.repro(), f.run.opts.Duration.String()}, args...), "\x00"), Work: work, Bisect: cfg,
+		Key: f.key(args), Work: work, Bisect: cfg,
 		Prepare: func(ctx context.Context, tree, kernel string) (gitbisect.Booter, error) {
 			return f.prepare(ctx, tree, kernel, args, stderr)
 		},
@@ -177,6 +177,16 @@ func runBisectGit(ctx context.Context, f *bisectGitFlags, args []string, stdout,
 }
 
 func (f *bisectGitFlags) repro() string { return f.run.repro }
+
+// key is what else makes two bisections the same: the run flags that change what a run
+// shows, and the step flags. Resuming with other ones would mix runs of two setups.
+func (f *bisectGitFlags) key(args []string) string {
+	o := f.run.opts
+	parts := []string{f.run.repro, o.Duration.String(), o.Image.Base, o.Append, o.Cmdline, o.Accel, o.TCGThread,
+		fmt.Sprint(o.SMP, o.Memory, o.Iterations, f.steps.cfg.Confidence, f.steps.cfg.MinRatio), strings.Join(f.run.env, " "),
+		strings.Join(f.run.add, " "), strings.Join(f.run.qemuArgs, " ")}
+	return strings.Join(append(parts, args...), "\x00")
+}
 
 // prepare makes one kernel bootable, taking -r from the tree when it names a path there.
 func (f *bisectGitFlags) prepare(ctx context.Context, tree, kernel string, args []string, stderr io.Writer) (gitbisect.Booter, error) {

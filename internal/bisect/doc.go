@@ -39,6 +39,6 @@
 // about its share at most. A good side that crashes every run makes the step inconclusive:
 // the endpoints are wrong. The simulation (Simulate) checks the error rates on flaky
 // oracles with exponential, Weibull and crash-or-never laws and occasional build, boot and
-// host failures; BenchFixed runs syzkaller's fixed policy (10 runs per commit, one crash
+// host failures; the Fixed10 policy runs syzkaller's fixed policy (10 runs per commit, one crash
 // means bad) on the same oracles for comparison.
 package bisect
