@@ -44,6 +44,7 @@ func TestBisectKill9(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 		b, err := os.ReadFile(filepath.Join(work, "state.json"))
+		before = gitbisect.State{} // Unmarshal leaves fields the file omits as they were
 		if err != nil || json.Unmarshal(b, &before) != nil {
 			continue
 		}
@@ -54,6 +55,7 @@ func TestBisectKill9(t *testing.T) {
 	first.Process.Kill() // SIGKILL
 	first.Wait()
 	b, _ := os.ReadFile(filepath.Join(work, "state.json"))
+	before = gitbisect.State{}
 	json.Unmarshal(b, &before)
 	pending := 0
 	if before.Pending != nil {

@@ -165,6 +165,15 @@ func (b *Builder) build(ctx context.Context, c *kconfig.Config, what string) (st
 	if err != nil {
 		return "", nil, err
 	}
+	var sb strings.Builder
+	got.WriteTo(&sb)
+	h := sha256.Sum256([]byte(sb.String()))
+	dir := filepath.Join(b.o.Work, "kernels", hex.EncodeToString(h[:8]))
+	dst := filepath.Join(dir, "bzImage")
+	if _, err := os.Stat(dst); err == nil {
+		b.logf("build %d (%s): olddefconfig made a config built before", n, what)
+		return dst, got, nil
+	}
 	err = kbuild.Run(ctx, b.o.Out, append(base, b.o.Target), nil, logPath)
 	b.BuildTime += time.Since(start)
 	if ctx.Err() != nil {
@@ -174,14 +183,9 @@ func (b *Builder) build(ctx context.Context, c *kconfig.Config, what string) (st
 		return "", nil, fmt.Errorf("%w: %v (log %s)", errBuild, err, logPath)
 	}
 	b.logf("build %d (%s): %s", n, what, time.Since(start).Round(time.Second))
-	var sb strings.Builder
-	got.WriteTo(&sb)
-	h := sha256.Sum256([]byte(sb.String()))
-	dir := filepath.Join(b.o.Work, "kernels", hex.EncodeToString(h[:8]))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", nil, err
 	}
-	dst := filepath.Join(dir, "bzImage")
 	if err := kbuild.Copy(filepath.Join(b.o.Out, b.o.Kernel), dst); err != nil {
 		return "", nil, fmt.Errorf("%w: no kernel after the build: %v", errBuild, err)
 	}
