@@ -44,7 +44,8 @@ type Builder struct {
 	good, bad *kconfig.Config
 	boot      bisect.Booters
 	refs      bisect.References
-	builds    int
+	builds    int // kernels built
+	rounds    int // configs written
 	// Dropped maps each option olddefconfig did not keep as asked to what it became.
 	Dropped   map[string]string
 	BuildTime time.Duration
@@ -141,8 +142,8 @@ var errBuild = errors.New("build failed")
 // build writes c as the build directory's .config, runs olddefconfig and the build, and
 // returns a copy of the kernel and the config as olddefconfig left it.
 func (b *Builder) build(ctx context.Context, c *kconfig.Config, what string) (string, *kconfig.Config, error) {
-	b.builds++
-	n := b.builds
+	b.rounds++
+	n := b.rounds
 	dotConfig := filepath.Join(b.o.Out, ".config")
 	f, err := os.Create(dotConfig)
 	if err != nil {
@@ -174,6 +175,7 @@ func (b *Builder) build(ctx context.Context, c *kconfig.Config, what string) (st
 		b.logf("build %d (%s): olddefconfig made a config built before", n, what)
 		return dst, got, nil
 	}
+	b.builds++
 	err = kbuild.Run(ctx, b.o.Out, append(base, b.o.Target), nil, logPath)
 	b.BuildTime += time.Since(start)
 	if ctx.Err() != nil {
