@@ -28,9 +28,10 @@ func newBisectObjectsCmd(stdout, stderr io.Writer) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "objects --repo SRC --config FILE --flags FLAGS -r REPRO [--only PREFIX] [flags]",
 		Short: "find the objects whose extra compiler flags make the kernel crash",
-		Long: `Build the kernel in SRC (out of tree, in --out) with crashrig cc as the compiler,
-once with no extra flags and once with --flags on every candidate object (all
-objects, or those under --only), check that the second crashes more, then halve
+		Long: `Build the kernel in SRC (out of tree, in --out) with crashrig as the compiler
+(a link named like --cc, first in the build's PATH: see crashrig cc), once with
+no extra flags and once with --flags on every candidate object (every C object
+of the build, or those under --only), check that the second crashes more, then halve
 the candidates: each round rebuilds only the objects whose flags changed, boots
 the kernel against both ends, and keeps a half only when it crashes. Objects
 that crash only together are found together. The report names the objects with
@@ -111,7 +112,8 @@ func runBisectObjects(ctx context.Context, f *bisectObjFlags, args []string, std
 	if b != nil {
 		bt = func() time.Duration { return b.BuildTime }
 	}
-	return runSet(ctx, cfg, b, cands, err, "objects", bt, func(s string) string { return s }, stdout, nil)
+	return runSet(ctx, cfg, b, cands, err, "objects", bt, func(s string) string { return s }, stdout, nil,
+		objbisect.ErrInput)
 }
 
 // placeConfig copies the --config file to the build directory unless it is there already.

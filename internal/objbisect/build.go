@@ -86,6 +86,14 @@ func NewBuilder(ctx context.Context, o BuildOptions) (*Builder, []string, error)
 		return nil, nil, err
 	}
 	objs, err := scanObjects(o.Out)
+	if err == nil && len(objs) == 0 {
+		// A fresh build directory: build it once, plain, to learn its objects.
+		b.logf("no object built in %s yet: building the kernel once without flags", o.Out)
+		if _, _, err := b.build(ctx, nil); err != nil {
+			return nil, nil, fmt.Errorf("the first build: %w", err)
+		}
+		objs, err = scanObjects(o.Out)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -97,7 +105,7 @@ func NewBuilder(ctx context.Context, o BuildOptions) (*Builder, []string, error)
 		}
 	}
 	if len(cands) == 0 {
-		return nil, nil, fmt.Errorf("none of the %d objects in %s is under %s (build the kernel there once first)",
+		return nil, nil, fmt.Errorf("%w: none of the %d objects in %s is under %s", ErrInput,
 			len(b.objects), o.Out, strings.Join(o.Only, ", "))
 	}
 	b.logf("%d objects in the build, %d candidates", len(b.objects), len(cands))
@@ -234,6 +242,9 @@ func (b *Builder) Test(ctx context.Context, set []string, share float64) (bisect
 }
 
 var errBuild = errors.New("build failed")
+
+// ErrInput marks a request no build can satisfy (no candidate under --only).
+var ErrInput = errors.New("bad input")
 
 // build makes the kernel with the flags on exactly set and returns a copy of it and the
 // wrapper's log of the objects compiled.

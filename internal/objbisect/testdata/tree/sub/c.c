@@ -1,0 +1,4 @@
+#ifdef MARK
+int marked_c;
+#endif
+int c(void) { return 3; }
