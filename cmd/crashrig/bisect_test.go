@@ -21,7 +21,7 @@ func TestBisectKill9(t *testing.T) {
 	kernel := testkernel.Path(t)
 	bin := buildCrashrig(t)
 	dir := t.TempDir()
-	if out, err := exec.Command("sh", "-c", "cd "+dir+" && sh "+absPath(t, "testdata/bisect-mkrepo.sh")+" "+kernel).CombinedOutput(); err != nil {
+	if out, err := exec.Command("sh", "-c", "cd "+dir+" && sh "+absPath("testdata/bisect-mkrepo.sh")+" "+kernel).CombinedOutput(); err != nil {
 		t.Fatalf("making the repository: %v\n%s", err, out)
 	}
 	work := filepath.Join(dir, "work")
@@ -88,12 +88,4 @@ func TestBisectKill9(t *testing.T) {
 		t.Errorf("runs lost: before the kill %d good, %d bad, %d pending; after %d good, %d bad", len(before.Refs.Good),
 			len(before.Refs.Bad), pending, len(after.Refs.Good), len(after.Refs.Bad))
 	}
-}
-
-func absPath(t *testing.T, p string) string {
-	a, err := filepath.Abs(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -17,10 +15,10 @@ import (
 )
 
 type bisectCfgFlags struct {
-	run                    runFlags
-	steps                  bisectFlags
-	repo, good, bad        string
-	out, make, image, work string
+	run   runFlags
+	steps bisectFlags
+	treeFlags
+	good, bad string
 }
 
 func newBisectConfigCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -47,27 +45,18 @@ infra-fail, 130 interrupted.`,
 	f.run.registerOn(c.Flags(), false)
 	f.steps.register(c)
 	fl := c.Flags()
-	fl.StringVar(&f.repo, "repo", "", "kernel source tree (read only: objects go to --out)")
+	f.treeFlags.register(fl)
 	fl.StringVar(&f.good, "good", "", "the .config that does not crash")
 	fl.StringVar(&f.bad, "bad", "", "the .config that crashes")
-	fl.StringVar(&f.out, "out", "", "build directory, reused by every build (default under --work)")
-	fl.StringVar(&f.make, "make", "nice -n 15 make -j2", "make command")
-	fl.StringVar(&f.image, "image", "arch/x86/boot/bzImage", "the kernel make builds, relative to --out")
-	fl.StringVar(&f.work, "work", "", "directory for kernels and build logs (default under $XDG_STATE_HOME/crashrig/bisect)")
 	return c
 }
 
 func runBisectConfig(ctx context.Context, f *bisectCfgFlags, args []string, stdout, stderr io.Writer) error {
-	switch {
-	case f.repo == "":
-		return usageErr("no kernel source: give --repo DIR")
-	case f.good == "" || f.bad == "":
-		return usageErr("give both configs: --good FILE --bad FILE")
-	case strings.TrimSpace(f.make) == "":
-		return usageErr("--make: want a make command")
+	if err := f.treeFlags.check(); err != nil {
+		return err
 	}
-	if _, err := os.Stat(filepath.Join(f.repo, "Makefile")); err != nil {
-		return usageErr("--repo %s: no Makefile there: not a kernel source tree", f.repo)
+	if f.good == "" || f.bad == "" {
+		return usageErr("give both configs: --good FILE --bad FILE")
 	}
 	var good, bad *kconfig.Config
 	for _, c := range []struct {
@@ -96,18 +85,10 @@ func runBisectConfig(ctx context.Context, f *bisectCfgFlags, args []string, stdo
 	if _, err := f.run.options(args, stderr); err != nil {
 		return err
 	}
-	abs := func(p string) string { a, _ := filepath.Abs(p); return a }
-	work := f.work
-	if work == "" {
-		work = filepath.Join(xdgBisectDir(), "config-"+shortHash(abs(f.repo), abs(f.good), abs(f.bad)))
-	}
-	out := f.out
-	if out == "" {
-		out = filepath.Join(work, "build")
-	}
+	work, out := f.dirs("config", absPath(f.good), absPath(f.bad))
 	o := cfgbisect.Options{
-		Src: abs(f.repo), Out: abs(out), Good: f.good, Bad: f.bad, Make: strings.Fields(f.make), Kernel: f.image,
-		Work: abs(work), Bisect: cfg, Logf: stderrLogf(stderr), Prepare: setPrepare(&f.run, args, stderr),
+		Src: absPath(f.repo), Out: out, Good: f.good, Bad: f.bad, Make: strings.Fields(f.make), Kernel: f.image,
+		Work: work, Bisect: cfg, Logf: stderrLogf(stderr), Prepare: setPrepare(&f.run, args, stderr),
 	}
 	b, diff, err := cfgbisect.NewBuilder(ctx, o)
 	var bt func() time.Duration

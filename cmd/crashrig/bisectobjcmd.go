@@ -15,12 +15,12 @@ import (
 )
 
 type bisectObjFlags struct {
-	run                runFlags
-	steps              bisectFlags
-	repo, config, out  string
-	flags, make, image string
-	cc, work           string
-	only               []string
+	run   runFlags
+	steps bisectFlags
+	treeFlags
+	config, flags string
+	cc            string
+	only          []string
 }
 
 func newBisectObjectsCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -49,29 +49,20 @@ or usage, 5 infra-fail, 130 interrupted.`,
 	f.run.registerOn(c.Flags(), false)
 	f.steps.register(c)
 	fl := c.Flags()
-	fl.StringVar(&f.repo, "repo", "", "kernel source tree (read only: objects go to --out)")
+	f.treeFlags.register(fl)
 	fl.StringVar(&f.config, "config", "", "the .config to build (copied to --out)")
-	fl.StringVar(&f.out, "out", "", "build directory, reused by every build (default under --work)")
 	fl.StringVar(&f.flags, "flags", "", "the extra compiler flags that make the kernel crash")
 	fl.StringArrayVar(&f.only, "only", nil, "candidate objects are those under this path prefix, e.g. arch/x86/ (repeatable; default all)")
-	fl.StringVar(&f.make, "make", "nice -n 15 make -j2", "make command")
-	fl.StringVar(&f.image, "image", "arch/x86/boot/bzImage", "the kernel make builds, relative to --out")
 	fl.StringVar(&f.cc, "cc", "gcc", "the compiler crashrig cc wraps")
-	fl.StringVar(&f.work, "work", "", "directory for kernels and build logs (default under $XDG_STATE_HOME/crashrig/bisect)")
 	return c
 }
 
 func runBisectObjects(ctx context.Context, f *bisectObjFlags, args []string, stdout, stderr io.Writer) error {
-	switch {
-	case f.repo == "":
-		return usageErr("no kernel source: give --repo DIR")
-	case strings.TrimSpace(f.flags) == "":
-		return usageErr("no flags: give --flags, e.g. --flags '-fstack-check -fno-inline'")
-	case strings.TrimSpace(f.make) == "":
-		return usageErr("--make: want a make command")
+	if err := f.treeFlags.check(); err != nil {
+		return err
 	}
-	if _, err := os.Stat(filepath.Join(f.repo, "Makefile")); err != nil {
-		return usageErr("--repo %s: no Makefile there: not a kernel source tree", f.repo)
+	if strings.TrimSpace(f.flags) == "" {
+		return usageErr("no flags: give --flags, e.g. --flags '-fstack-check -fno-inline'")
 	}
 	if err := f.steps.check(); err != nil {
 		return err
@@ -83,15 +74,7 @@ func runBisectObjects(ctx context.Context, f *bisectObjFlags, args []string, std
 	if cfg.Limit = f.run.opts.Duration.Seconds(); cfg.Limit == 0 {
 		return usageErr("-d 0: a bisection needs runs of a fixed length, e.g. -d 30s")
 	}
-	work := f.work
-	if work == "" {
-		abs, _ := filepath.Abs(f.repo)
-		work = filepath.Join(xdgBisectDir(), "objects-"+shortHash(abs, f.config, f.flags))
-	}
-	out := f.out
-	if out == "" {
-		out = filepath.Join(work, "build")
-	}
+	work, out := f.dirs("objects", f.config, f.flags)
 	if err := placeConfig(f.config, out); err != nil {
 		return err
 	}
@@ -102,10 +85,9 @@ func runBisectObjects(ctx context.Context, f *bisectObjFlags, args []string, std
 	if _, err := f.run.options(args, stderr); err != nil {
 		return err
 	}
-	abs := func(p string) string { a, _ := filepath.Abs(p); return a }
 	o := objbisect.BuildOptions{
-		Src: abs(f.repo), Out: abs(out), Flags: f.flags, Only: f.only, Make: strings.Fields(f.make), Kernel: f.image,
-		CC: f.cc, Self: self, Work: abs(work), Bisect: cfg, Logf: stderrLogf(stderr), Prepare: setPrepare(&f.run, args, stderr),
+		Src: absPath(f.repo), Out: out, Flags: f.flags, Only: f.only, Make: strings.Fields(f.make), Kernel: f.image,
+		CC: f.cc, Self: self, Work: work, Bisect: cfg, Logf: stderrLogf(stderr), Prepare: setPrepare(&f.run, args, stderr),
 	}
 	b, cands, err := objbisect.NewBuilder(ctx, o)
 	var bt func() time.Duration

@@ -5,11 +5,65 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/crashrig/crashrig/internal/bisect"
 	"github.com/crashrig/crashrig/internal/run"
 )
+
+// treeFlags are the flags of the bisections that build in a kernel source tree.
+type treeFlags struct {
+	repo, out, make, image, work string
+}
+
+func (t *treeFlags) register(fl *pflag.FlagSet) {
+	fl.StringVar(&t.repo, "repo", "", "kernel source tree (read only: objects go to --out)")
+	fl.StringVar(&t.out, "out", "", "build directory, reused by every build (default under --work)")
+	fl.StringVar(&t.make, "make", "nice -n 15 make -j2", "make command")
+	fl.StringVar(&t.image, "image", "arch/x86/boot/bzImage", "the kernel make builds, relative to --out")
+	fl.StringVar(&t.work, "work", "", "directory for kernels and build logs (default under $XDG_STATE_HOME/crashrig/bisect)")
+}
+
+// check refuses a missing tree or make command.
+func (t *treeFlags) check() error {
+	switch {
+	case t.repo == "":
+		return usageErr("no kernel source: give --repo DIR")
+	case strings.TrimSpace(t.make) == "":
+		return usageErr("--make: want a make command")
+	}
+	if _, err := os.Stat(filepath.Join(t.repo, "Makefile")); err != nil {
+		return usageErr("--repo %s: no Makefile there: not a kernel source tree", t.repo)
+	}
+	return nil
+}
+
+// dirs returns the work and build directories, absolute: the defaults are named after
+// kind and what identifies the bisection.
+func (t *treeFlags) dirs(kind string, ids ...string) (work, out string) {
+	work = t.work
+	if work == "" {
+		work = filepath.Join(xdgBisectDir(), kind+"-"+shortHash(append([]string{absPath(t.repo)}, ids...)...))
+	}
+	out = t.out
+	if out == "" {
+		out = filepath.Join(work, "build")
+	}
+	return absPath(work), absPath(out)
+}
+
+func absPath(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return a
+}
 
 // A setTester is the builder of a set bisection (objects or config options).
 type setTester interface {
