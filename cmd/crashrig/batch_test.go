@@ -19,6 +19,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/crashrig/crashrig/internal/campaign"
+	"github.com/crashrig/crashrig/internal/report"
 	"github.com/crashrig/crashrig/internal/testkernel"
 )
 
@@ -252,7 +253,7 @@ func TestBatchKillResume(t *testing.T) {
 	}
 	// The resumed batch is one session, complete, and says so.
 	out, _ = runBatchProc(t, bin, dir, time.Minute, "sessions", "--db", db, "--json")
-	var ss []sessionRow
+	var ss []report.SessionRow
 	if err := json.Unmarshal([]byte(out), &ss); err != nil {
 		t.Fatalf("sessions --json: %v\n%s", err, out)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // A SetTester builds and tests the kernel in which exactly the items in set are
@@ -153,4 +154,12 @@ func union(a, b []string) []string {
 	out := append(slices.Clone(a), b...)
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// Abbreviate names up to four members of a set and counts the rest, for a log line.
+func Abbreviate(set []string) string {
+	if len(set) <= 4 {
+		return strings.Join(set, " ")
+	}
+	return fmt.Sprintf("%s … and %d more", strings.Join(set[:4], " "), len(set)-4)
 }

@@ -132,7 +132,7 @@ func (b *Builder) Test(ctx context.Context, set []string, share float64) (bisect
 	}
 	sr, err := bisect.RunStep(ctx, b.o.Bisect, share, &b.boot, &b.refs, nil, nil)
 	if err == nil {
-		b.logf("  %d options (%s): %s: %s (%d runs, %.0f VM-s)", len(set), abbreviate(set), sr.Verdict, sr.Reason, len(sr.Runs), sr.VM)
+		b.logf("  %d options (%s): %s: %s (%d runs, %.0f VM-s)", len(set), bisect.Abbreviate(set), sr.Verdict, sr.Reason, len(sr.Runs), sr.VM)
 	}
 	return sr, err
 }
@@ -192,11 +192,4 @@ func (b *Builder) build(ctx context.Context, c *kconfig.Config, what string) (st
 		return "", nil, fmt.Errorf("%w: no kernel after the build: %v", errBuild, err)
 	}
 	return dst, got, atomicfile.WriteBytes(filepath.Join(dir, "config"), 0o600, []byte(sb.String()))
-}
-
-func abbreviate(set []string) string {
-	if len(set) <= 4 {
-		return strings.Join(set, " ")
-	}
-	return fmt.Sprintf("%s … and %d more", strings.Join(set[:4], " "), len(set)-4)
 }

@@ -231,7 +231,7 @@ func (b *Builder) Test(ctx context.Context, set []string, share float64) (bisect
 	if b.boot.Candidate, err = b.o.Prepare(ctx, k); err != nil {
 		return bisect.StepResult{}, err
 	}
-	b.logf("testing %d objects with the flags: %s", len(set), abbreviate(set))
+	b.logf("testing %d objects with the flags: %s", len(set), bisect.Abbreviate(set))
 	sr, err := bisect.RunStep(ctx, b.o.Bisect, share, &b.boot, &b.refs, nil, func(who bisect.Role, s bisect.Sample) {
 		b.logf("  %s run: crashed %v after %.2fs", who, s.Crashed, s.Time)
 	})
@@ -396,12 +396,4 @@ func readCCLog(path string) (map[string]bool, error) {
 		out[f[2]] = f[1] == "flags"
 	}
 	return out, sc.Err()
-}
-
-// abbreviate names up to 4 objects and counts the rest.
-func abbreviate(set []string) string {
-	if len(set) <= 4 {
-		return strings.Join(set, " ")
-	}
-	return fmt.Sprintf("%s … and %d more", strings.Join(set[:4], " "), len(set)-4)
 }

@@ -225,3 +225,28 @@ func TestRunTextSnapshot(t *testing.T) {
 		}
 	}
 }
+
+func TestListings(t *testing.T) {
+	db, s := sessionDB(t)
+	recs, err := db.Runs(store.Query{SessionID: s.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := SessionRowOf(*s, recs)
+	if row.Runs != 6 || row.Crashes != 3 || strings.Join(row.Variants, ",") != "old,new" || row.Decision == "" {
+		t.Errorf("session row %+v", row)
+	}
+	runs := RunRows(recs)
+	if len(runs) != 6 || runs[0].ID <= runs[5].ID || runs[0].Variant != "new" {
+		t.Errorf("run rows not newest first: %+v", runs)
+	}
+	var buf bytes.Buffer
+	RunsText(&buf, s, runs)
+	if !strings.Contains(buf.String(), fmt.Sprintf("crashrig log %d)", runs[0].ID)) {
+		t.Errorf("a crashed run's line does not say how to see its log:\n%s", buf.String())
+	}
+	buf.Reset()
+	if err := ListJSON[SessionRow](&buf, nil); err != nil || strings.TrimSpace(buf.String()) != "[]" {
+		t.Errorf("empty listing as JSON = %q, %v", buf.String(), err)
+	}
+}
