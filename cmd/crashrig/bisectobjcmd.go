@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -91,10 +92,17 @@ func runBisectObjects(ctx context.Context, f *bisectObjFlags, args []string, std
 	}
 	b, cands, err := objbisect.NewBuilder(ctx, o)
 	var bt func() time.Duration
+	var extra func(io.Writer)
 	if b != nil {
 		bt = func() time.Duration { return b.BuildTime }
+		extra = func(w io.Writer) {
+			if len(b.Broken) > 0 {
+				fmt.Fprintf(w, "%-14s %d objects do not compile with the flags and stayed plain: %s\n", "left out",
+					len(b.Broken), strings.Join(b.Broken, " "))
+			}
+		}
 	}
-	return runSet(ctx, cfg, b, cands, err, "objects", bt, func(s string) string { return s }, stdout, nil,
+	return runSet(ctx, cfg, b, cands, err, "objects", bt, func(s string) string { return s }, stdout, extra,
 		objbisect.ErrInput)
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,9 +53,12 @@ type Builder struct {
 	stale     []string        // objects an earlier search left flagged, deleted: they must rebuild
 	real      string          // the real compiler
 	shimDir   string          // holds the link that makes crashrig the compiler
+	unbuilt   map[string]bool // listed objects the build does not compile (stale .cmd files)
 	refs      bisect.References
 	boot      bisect.Booters
 	builds    int
+	keepGoing bool     // make -k: learn every object the flags break in one build
+	Broken    []string // candidates that do not compile with the flags: left plain
 	BuildTime time.Duration // wall time spent building
 }
 
@@ -110,14 +114,47 @@ func NewBuilder(ctx context.Context, o BuildOptions) (*Builder, []string, error)
 	}
 	b.logf("%d objects in the build, %d candidates", len(b.objects), len(cands))
 	k, _, err := b.build(ctx, nil)
+	if errors.Is(err, errBuild) {
+		return nil, nil, fmt.Errorf("%w: the kernel does not build without flags: %v", ErrInput, err)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("the build without flags: %w", err)
 	}
 	if b.boot.Good, err = o.Prepare(ctx, k); err != nil {
 		return nil, nil, err
 	}
-	if k, _, err = b.build(ctx, cands); err != nil {
+	// The bad end: the flags on every candidate that compiles with them. The first try
+	// keeps going past errors, so every object the flags break is known at once.
+	b.keepGoing = true
+	k, _, err = b.build(ctx, cands)
+	b.keepGoing = false
+	var broken []string
+	if errors.Is(err, errBuild) {
+		broken = b.brokenBy(cands)
+	}
+	// Objects listed by stale .cmd files (an option turned off since, another target)
+	// are not compiled by this build: they cannot be candidates.
+	if len(b.unbuilt) > 0 {
+		cands = slices.DeleteFunc(cands, func(obj string) bool { return b.unbuilt[obj] })
+		b.objects = slices.DeleteFunc(b.objects, func(obj string) bool { return b.unbuilt[obj] })
+		b.logf("%d listed objects are not part of this build (stale .cmd files), left out: %s; %d candidates",
+			len(b.unbuilt), bisect.Abbreviate(slices.Sorted(maps.Keys(b.unbuilt))), len(cands))
+	}
+	if len(broken) > 0 && len(broken) < len(cands) {
+		b.logf("%d objects do not compile with %q and stay plain: %s", len(broken), o.Flags, bisect.Abbreviate(broken))
+		cands = slices.DeleteFunc(cands, func(obj string) bool { return slices.Contains(broken, obj) })
+		b.Broken = broken
+		k, _, err = b.build(ctx, cands)
+	}
+	if errors.Is(err, errBuild) {
+		return nil, nil, fmt.Errorf("%w: the kernel with %q on every candidate does not build, so the search has no bad end: "+
+			"choose flags the kernel builds with, or narrow the candidates with --only (%v)", ErrInput, o.Flags, err)
+	}
+	if err != nil {
 		return nil, nil, fmt.Errorf("the build with the flags on every candidate: %w", err)
+	}
+	if len(cands) == 0 {
+		return nil, nil, fmt.Errorf("%w: none of the candidates is compiled by this build", ErrInput)
 	}
 	if b.boot.Bad, err = o.Prepare(ctx, k); err != nil {
 		return nil, nil, err
@@ -298,13 +335,49 @@ func (b *Builder) build(ctx context.Context, set []string) (string, map[string]b
 		return "", nil, err
 	}
 	for _, obj := range changed {
-		if flagged, ok := log[obj]; !ok || flagged != want[obj] {
+		flagged, ok := log[obj]
+		if !ok && b.notBuilt(obj) {
+			continue // deleted before make and not made again: no part of this build
+		}
+		if !ok || flagged != want[obj] {
 			return "", nil, fmt.Errorf("build %d: %s was not recompiled with its new flags (see %s)", n, obj, ccLog)
 		}
 	}
 	b.logf("build %d: %d objects with the flags, %d recompiled, %s", n, len(set), len(log), time.Since(start).Round(time.Second))
 	k, err := b.keep(want)
 	return k, log, err
+}
+
+// brokenBy returns the objects of set that the last (failed) build compiled with the
+// flags and that are missing afterwards: the compiler or a step after it failed on
+// them. Those it never compiled and that are missing are no part of the build.
+func (b *Builder) brokenBy(set []string) []string {
+	log, err := readCCLog(filepath.Join(b.o.Work, "builds", fmt.Sprintf("%03d.cc.log", b.builds)))
+	if err != nil {
+		return nil
+	}
+	var broken []string
+	for _, obj := range set {
+		if flagged, ok := log[obj]; !ok {
+			b.notBuilt(obj)
+		} else if _, err := os.Stat(filepath.Join(b.o.Out, obj)); flagged && errors.Is(err, os.ErrNotExist) {
+			broken = append(broken, obj)
+		}
+	}
+	return broken
+}
+
+// notBuilt reports (and remembers) that obj, deleted before a build that succeeded, was
+// not made again: the target does not need it.
+func (b *Builder) notBuilt(obj string) bool {
+	if _, err := os.Stat(filepath.Join(b.o.Out, obj)); !errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	if b.unbuilt == nil {
+		b.unbuilt = map[string]bool{}
+	}
+	b.unbuilt[obj] = true
+	return true
 }
 
 // pattern selects exactly the objects in want among every object known: for each, the
@@ -338,7 +411,11 @@ func (b *Builder) pattern(want map[string]bool) string {
 
 // make runs the build with crashrig first in PATH as the compiler.
 func (b *Builder) make(ctx context.Context, pattern, ccLog, makeLog string) error {
-	args := append(slices.Clone(b.o.Make), "-C", b.o.Src, "O="+b.o.Out, b.o.Target)
+	args := slices.Clone(b.o.Make)
+	if b.keepGoing {
+		args = append(args, "-k")
+	}
+	args = append(args, "-C", b.o.Src, "O="+b.o.Out, b.o.Target)
 	env := []string{"PATH=" + b.shimDir + string(os.PathListSeparator) + os.Getenv("PATH"), ccwrap.EnvReal + "=" + b.real,
 		ccwrap.EnvFlags + "=" + b.o.Flags, ccwrap.EnvPattern + "=" + pattern, ccwrap.EnvLog + "=" + ccLog}
 	return kbuild.Run(ctx, b.o.Out, args, env, makeLog)

@@ -3,10 +3,12 @@ package objbisect
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/crashrig/crashrig/internal/bisect"
@@ -84,12 +86,17 @@ func TestBuilderRealMake(t *testing.T) {
 	if len(first) != 3 || first["a.o"] || first["sub/b.o"] {
 		t.Errorf("first build compiled %v, want all three plain", first)
 	}
-	// A new search in the same directory deletes what the last one left flagged.
+	// A new search in the same directory deletes what the last one left flagged, and
+	// leaves out an object a stale .cmd file names but the build does not make.
 	record, _ := os.ReadFile(filepath.Join(out, ".crashrig-flagged"))
+	os.WriteFile(filepath.Join(out, "sub", ".gone.o.cmd"), []byte("source_gone.o := "+src+"/sub/gone.c\n"), 0o600)
 	opts.Work = filepath.Join(tmp, "work2")
-	b2, _, err := NewBuilder(context.Background(), opts)
+	b2, cands2, err := NewBuilder(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := []string{"a.o", "sub/b.o", "sub/c.o"}; !slices.Equal(cands2, want) {
+		t.Errorf("candidates with a stale .cmd file %q, want %q", cands2, want)
 	}
 	again, _ := readCCLog(filepath.Join(opts.Work, "builds", "001.cc.log"))
 	for _, obj := range bytes.Fields(record) {
@@ -98,4 +105,21 @@ func TestBuilderRealMake(t *testing.T) {
 		}
 	}
 	_ = b2
+
+	// An object that does not compile with the flags stays plain: the bad end is the
+	// flags on every candidate that builds with them.
+	opts.Work, opts.Flags = filepath.Join(tmp, "work3"), "-DBREAK"
+	b3, cands3, err := NewBuilder(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"a.o", "sub/b.o"}; !slices.Equal(cands3, want) || !slices.Equal(b3.Broken, []string{"sub/c.o"}) {
+		t.Errorf("with -DBREAK: candidates %q, broken %q; want %q and sub/c.o", cands3, b3.Broken, want)
+	}
+	// When no candidate compiles with the flags, the search has no bad end: the
+	// user's input, said as such.
+	opts.Work, opts.Flags = filepath.Join(tmp, "work4"), "-DBREAKALL"
+	if _, _, err := NewBuilder(context.Background(), opts); !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "does not build") {
+		t.Errorf("flags that break every object: %v, want an input error saying so", err)
+	}
 }
