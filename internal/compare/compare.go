@@ -41,6 +41,10 @@ type Options struct {
 	Reuse    bool // count earlier runs of identical configurations from other sessions
 	DB       *store.DB
 	Args     []string // the command line, kept with the session
+	// Session continues this session, decided or not, when it is the same comparison
+	// (else, and for 0: the newest undecided session of the same comparison, or a new
+	// one). A decided session replays its runs and returns its decision without booting.
+	Session int64
 	Progress batch.Progress
 	Logf     func(format string, a ...any)
 }
@@ -112,6 +116,11 @@ func Run(ctx context.Context, o Options) (*Conclusion, error) {
 // session resumes the newest undecided session of the same comparison, or
 // begins a new one.
 func (o Options) session(k string) (int64, error) {
+	if o.Session > 0 {
+		if s, err := o.DB.Session(o.Session); err == nil && s.Kind == "compare" && s.Meta["key"] == k {
+			return s.ID, nil
+		}
+	}
 	sessions, err := o.DB.Sessions(50)
 	if err != nil {
 		return 0, err

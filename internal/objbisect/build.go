@@ -325,7 +325,7 @@ func (b *Builder) build(ctx context.Context, set []string) (string, map[string]b
 		b.flagged[obj] = want[obj]
 	}
 	if err != nil {
-		return "", nil, fmt.Errorf("%w: %v (log %s)", errBuild, err, makeLog)
+		return "", nil, fmt.Errorf("%w: %v%s (log %s)", errBuild, err, firstError(makeLog), makeLog)
 	}
 	if err := b.writeFlagged(want); err != nil {
 		return "", nil, err
@@ -378,6 +378,26 @@ func (b *Builder) notBuilt(obj string) bool {
 	}
 	b.unbuilt[obj] = true
 	return true
+}
+
+// firstError returns ": " and the first error line of a make log, with the hint kbuild
+// prints after it, or "" when it finds none.
+func firstError(makeLog string) string {
+	data, err := os.ReadFile(makeLog)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(string(data), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "ERROR:") || strings.Contains(l, " error: ") {
+			msg := strings.TrimSpace(l)
+			if i+1 < len(lines) && strings.HasPrefix(lines[i+1], "Set CONFIG_") {
+				msg += " " + strings.TrimSpace(lines[i+1])
+			}
+			return ": " + msg
+		}
+	}
+	return ""
 }
 
 // pattern selects exactly the objects in want among every object known: for each, the

@@ -2,56 +2,21 @@ package report
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/crashrig/crashrig/internal/pagecheck"
 	"github.com/crashrig/crashrig/internal/stats"
 )
 
 var batchScreenshot = flag.String("batch-screenshot", "", "write the headless Chromium screenshot of the batch report to this file")
 
-// probeJS measures the laid-out page from inside the browser and leaves
-// the figures in a <pre id="probe"> that --dump-dom prints.
-const probeJS = `<script>
-window.addEventListener('load', () => {
-  const d = document.documentElement;
-  const drawn = [...document.querySelectorAll('svg')].filter(s =>
-    s.getBoundingClientRect().width > 100 && s.querySelectorAll('path, rect, polyline, line, circle').length > 3);
-  const r = {
-    h2: [...document.querySelectorAll('h2')].map(e => e.textContent.trim()),
-    svgs: document.querySelectorAll('svg').length, drawn: drawn.length,
-    scrollWidth: d.scrollWidth, clientWidth: d.clientWidth,
-    wide: [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > d.clientWidth + 1
-      && !e.closest('pre, .scroll')).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')).slice(0, 8),
-  };
-  const p = document.createElement('pre');
-  p.id = 'probe';
-  p.textContent = JSON.stringify(r);
-  document.body.appendChild(p);
-});
-</script>`
-
-type pageProbe struct {
-	H2          []string `json:"h2"`
-	SVGs        int      `json:"svgs"`
-	Drawn       int      `json:"drawn"`
-	ScrollWidth int      `json:"scrollWidth"`
-	ClientWidth int      `json:"clientWidth"`
-	Wide        []string `json:"wide"`
-}
-
 func chromium(t *testing.T) string {
-	bin, err := exec.LookPath("chromium")
+	bin, err := pagecheck.Chromium()
 	if err != nil {
-		t.Skip("chromium not installed (scripts/install-deps installs it)")
+		t.Skip(err)
 	}
 	if testing.Short() {
 		t.Skip("slow: starts a browser")
@@ -61,42 +26,15 @@ func chromium(t *testing.T) string {
 
 // probePage lays the page out in headless Chromium at a window width and
 // returns what the probe measured; with shot set it also saves a screenshot.
-func probePage(t *testing.T, bin string, m *Model, width int, shot string) pageProbe {
+func probePage(t *testing.T, bin string, m *Model, width int, shot string) pagecheck.Probe {
 	t.Helper()
-	dir := t.TempDir()
 	var b strings.Builder
 	if err := m.HTML(&b); err != nil {
 		t.Fatal(err)
 	}
-	page := filepath.Join(dir, "report.html")
-	html := strings.Replace(b.String(), "</body>", probeJS+"</body>", 1)
-	if err := os.WriteFile(page, []byte(html), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-		"--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-		"--user-data-dir=" + filepath.Join(dir, "profile"), fmt.Sprintf("--window-size=%d,1400", width),
-		"--virtual-time-budget=3000"}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, bin, append(args, "--dump-dom", "file://"+page)...).Output()
+	p, err := pagecheck.Check(context.Background(), bin, t.TempDir(), b.String(), width, shot)
 	if err != nil {
-		t.Fatalf("chromium --dump-dom: %v", err)
-	}
-	mm := regexp.MustCompile(`<pre id="probe">([^<]*)</pre>`).FindSubmatch(out)
-	if mm == nil {
-		t.Fatalf("no probe in the dumped page (%d bytes)", len(out))
-	}
-	var p pageProbe
-	if err := json.Unmarshal([]byte(strings.ReplaceAll(string(mm[1]), "&quot;", `"`)), &p); err != nil {
-		t.Fatalf("probe %s: %v", mm[1], err)
-	}
-	if shot != "" {
-		cmd := exec.CommandContext(ctx, bin, append(args, "--screenshot="+shot, "file://"+page)...)
-		cmd.Dir = dir
-		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("screenshot: %v\n%s", err, b)
-		}
+		t.Fatal(err)
 	}
 	return p
 }
@@ -151,18 +89,14 @@ func TestHTMLLayoutInChromium(t *testing.T) {
 				p := probePage(t, bin, tt.m, width, shot)
 				t.Logf("%+v", p)
 				for _, h := range tt.h2 {
-					found := false
-					for _, x := range p.H2 {
-						found = found || x == h
-					}
-					if !found {
+					if !p.Has(h) {
 						t.Errorf("section %q missing: the page has %q", h, p.H2)
 					}
 				}
 				if p.SVGs < 2 || p.Drawn < 2 {
 					t.Errorf("%d SVG plots, %d drawn: want the survival curve and the histogram", p.SVGs, p.Drawn)
 				}
-				if p.ScrollWidth > p.ClientWidth || len(p.Wide) > 0 {
+				if p.Overflows() {
 					t.Errorf("horizontal overflow at %d px: page %d px wide in a %d px window; sticking out: %v",
 						width, p.ScrollWidth, p.ClientWidth, p.Wide)
 				}
