@@ -44,7 +44,7 @@ type Options struct {
 	// Session continues this session, decided or not, when it is the same comparison
 	// (else, and for 0: the newest undecided session of the same comparison, or a new
 	// one). A decided session replays its runs and returns its decision without booting.
-	Session int64
+	Session  int64
 	Progress batch.Progress
 	Logf     func(format string, a ...any)
 }
