@@ -133,7 +133,7 @@ type report struct {
 	callAt  int     // prober: depth of the frame that calls time.Now
 	backsec int64   // prober: the clock went back by this many ns (0: never)
 
-	corrupted bool // guard: a word changed (only when fail returns, in tests)
+	corrupted bool // guard: a word changed (only with testFail set)
 }
 
 func run(c config) int {
@@ -269,9 +269,17 @@ func (m *member) guard(stop *atomic.Bool) {
 	for gen := uint64(1); ; gen++ {
 		fill(&w, gen)
 		if i := check(&w, gen); i >= 0 {
-			corrupted(m.top, uintptr(unsafe.Pointer(&w[i])), w[i], gen, i)
-			m.rep.corrupted = true
-			return
+			// The details on stderr, then a panic whose message (and so
+			// crash title) is short and the same for every run but its
+			// numbers.
+			detail, msg := describe(int(m.top-uintptr(unsafe.Pointer(&w[i]))), w[i], gen, i)
+			if testFail != nil {
+				testFail(detail, msg)
+				m.rep.corrupted = true
+				return
+			}
+			fmt.Fprintf(os.Stderr, "vdsoneighbour: %s\n", detail)
+			panic(msg)
 		}
 		if gen%256 == 0 && stop.Load() {
 			m.rep.sweeps = gen
@@ -306,19 +314,9 @@ func check(w *[words]uint64, gen uint64) int {
 	return -1
 }
 
-// corrupted reports what a guard found at word i of its frame: the
-// details on stderr, then a panic whose message (and so crash title) is
-// short and the same for every run but its numbers.
-func corrupted(top, addr uintptr, got, gen uint64, i int) {
-	detail, msg := describe(int(top-addr), got, gen, i)
-	fail(detail, msg)
-}
-
-// fail ends the program; tests replace it.
-var fail = func(detail, msg string) {
-	fmt.Fprintf(os.Stderr, "vdsoneighbour: %s\n", detail)
-	panic(msg)
-}
+// testFail, when set, replaces the panic of a guard that finds a word
+// changed.
+var testFail func(detail, msg string)
 
 // describe says what a word held and what it should have held.
 func describe(depth int, got, gen uint64, i int) (detail, msg string) {

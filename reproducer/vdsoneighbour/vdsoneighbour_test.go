@@ -125,9 +125,8 @@ func TestCheck(t *testing.T) {
 // the test's runtime calls it on the system stack).
 func TestRunNoProbe(t *testing.T) {
 	var failed []string
-	old := fail
-	fail = func(detail, msg string) { failed = append(failed, detail) }
-	defer func() { fail = old }()
+	testFail = func(detail, msg string) { failed = append(failed, detail) }
+	defer func() { testFail = nil }()
 	c, err := parse([]string{"-g", "32", "-d", "300ms"})
 	if err != nil {
 		t.Fatal(err)
