@@ -7,6 +7,10 @@
 // and kept in a cache keyed by the hash of the sources and the toolchain's
 // version, so later runs pay only for that hash. The sources are standard
 // library only: no module download is ever needed.
+//
+// Standalone builds one built-in reproducer as a program of its own with
+// another toolchain (crashrig's --go), so that only the reproducer runs on
+// that toolchain's runtime.
 package guestbin
 
 import (
