@@ -57,8 +57,8 @@ type Builder struct {
 	refs      bisect.References
 	boot      bisect.Booters
 	builds    int
-	keepGoing bool     // make -k: learn every object the flags break in one build
-	Broken    []string // candidates that do not compile with the flags: left plain
+	keepGoing bool          // make -k: learn every object the flags break in one build
+	Broken    []string      // candidates that do not compile with the flags: left plain
 	BuildTime time.Duration // wall time spent building
 }
 
