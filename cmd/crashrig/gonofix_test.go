@@ -16,7 +16,8 @@ import (
 
 // TestStandaloneBuiltinBoot boots the Debian test kernel (no vDSO stack
 // probe) with vdsoneighbour built by a toolchain without the Go 20427 fix:
-// the built-in runs as its own program from /repro and passes.
+// the built-in runs as its own program from /repro, stops itself after 2 s
+// and passes.
 func TestStandaloneBuiltinBoot(t *testing.T) {
 	if testing.Short() {
 		t.Skip("copies a toolchain and boots a kernel")
@@ -31,8 +32,8 @@ func TestStandaloneBuiltinBoot(t *testing.T) {
 	state := t.TempDir()
 	t.Setenv("XDG_STATE_HOME", state)
 	var stdout, stderr bytes.Buffer
-	code := crashrig(ctx, []string{"run", "-k", kernel, "-r", "vdsoneighbour", "--go", patched, "-d", "3s",
-		"--accel", "tcg", "--json", "--db", filepath.Join(state, "db")}, nil, &stdout, &stderr)
+	code := crashrig(ctx, []string{"run", "-k", kernel, "-r", "vdsoneighbour", "--go", patched, "-d", "20s",
+		"--accel", "tcg", "--json", "--db", filepath.Join(state, "db"), "--", "-d", "2s"}, nil, &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("crashrig run: status %d\n%s\n%s", code, stdout.String(), stderr.String())
 	}
