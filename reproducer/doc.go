@@ -13,5 +13,5 @@ import "embed"
 
 // Source holds the guest packages, laid out as they are in the module.
 //
-//go:embed guest marker builtin go20427 clockstorm selftest vdsostack
+//go:embed guest marker builtin go20427 clockstorm selftest vdsostack vdsoneighbour
 var Source embed.FS

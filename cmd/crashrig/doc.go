@@ -17,6 +17,7 @@
 //	crashrig parse [--json] [-v] FILE...
 //	crashrig doctor [-k KERNEL]
 //	crashrig reproducers
+//	crashrig gonofix [--go GO]
 //	crashrig bench -k KERNEL | --throughput N | --compare-sim N | --snapshot
 //	crashrig bisect git --repo DIR --good A --bad B --build CMD -k KERNEL -r REPRO [flags]
 //	crashrig bisect config --repo SRC --good GOOD.config --bad BAD.config -r REPRO [flags]
@@ -46,6 +47,7 @@ Commands:
   parse        title the crashes in saved console logs
   doctor       check qemu, KVM and a kernel image
   reproducers  list the built-in reproducers
+  gonofix      make a Go toolchain without the Go 20427 fix, for a positive control
   bench        measure crashrig against the seed story's method; simulate comparisons
   bisect       find the commit (git), the config options (config) or the objects
                built with extra flags (objects) that make a reproducer crash;

@@ -42,6 +42,7 @@ func newInitramfsCmd(stdout, stderr io.Writer) *cobra.Command {
 			if im.Add, err = image.ParseAdds(adds); err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
+			r = r.WithGo(im.Go)
 			im.Repro, im.Compression = r, codec
 			if err := im.Validate(); err != nil {
 				return &exitError{code: exitUsage, err: err}
@@ -77,7 +78,7 @@ func newInitramfsCmd(stdout, stderr io.Writer) *cobra.Command {
 	fl.StringVarP(&reproArg, "repro", "r", "go20427", "reproducer: a built-in name, a static x86-64 program, a Go main package or a shell script")
 	fl.StringVar(&codec, "compression", "gzip", "gzip or none")
 	fl.StringVar(&im.Base, "base", image.BaseMinimal, "minimal, busybox or u-root")
-	fl.StringVar(&im.Go, "go", "", "go command that builds a Go package reproducer and the u-root base")
+	fl.StringVar(&im.Go, "go", "", "go command that builds a Go package reproducer and the u-root base; with a built-in, that built-in as its own program")
 	fl.StringArrayVar(&adds, "add", nil, "HOST:GUEST file or directory to copy into the image (repeatable)")
 	fl.StringVar(&im.InitScript, "init-script", "", "seed: /init is the seed story's init.sh (needs --base busybox)")
 	return c

@@ -117,6 +117,7 @@ func newRoot(args []string, stdin io.Reader, stdout, stderr io.Writer) *cobra.Co
 		newDoctorCmd(stdout, stderr),
 		newParseCmd(stdin, stdout, stderr),
 		newReproducersCmd(stdout),
+		newGoNofixCmd(stdout),
 		newBenchCmd(stdout, stderr),
 		newLogCmd(stdout),
 		newReportCmd(stdout),

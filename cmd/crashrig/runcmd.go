@@ -48,7 +48,7 @@ func (f *runFlags) registerOn(fl *pflag.FlagSet, kernel bool) {
 	}
 	fl.StringVarP(&f.repro, "repro", "r", "go20427", "reproducer: a built-in name (crashrig reproducers), a static x86-64 program, a Go main package (directory or import path) or a shell script")
 	fl.StringVar(&o.Image.Base, "base", image.BaseMinimal, "what else the image holds: minimal (nothing), busybox (Debian's busybox-static) or u-root (u-root's Go userland; needs Go)")
-	fl.StringVar(&o.Image.Go, "go", "", "go command that builds a Go package reproducer and the u-root base (default go from PATH)")
+	fl.StringVar(&o.Image.Go, "go", "", "go command that builds a Go package reproducer and the u-root base (default go from PATH); with a built-in, that built-in runs as its own program built by this Go")
 	fl.StringArrayVar(&f.add, "add", nil, "HOST:GUEST file or directory to copy into the image (repeatable)")
 	fl.StringVar(&o.Image.InitScript, "init-script", "", "seed: /init is the seed story's init.sh (needs --base busybox); crashrig stops the reproducer at -d and counts that as a pass")
 	fl.DurationVarP(&o.Duration, "duration", "d", 30*time.Second, "how long each reproducer run lasts (0: until it exits)")
@@ -102,6 +102,7 @@ func (f *runFlags) options(args []string, stderr io.Writer) (run.Options, error)
 	if err != nil {
 		return o, &exitError{code: exitUsage, err: err}
 	}
+	r = r.WithGo(o.Image.Go)
 	o.Repro = r
 	if o.Image.Add, err = image.ParseAdds(f.add); err != nil {
 		return o, &exitError{code: exitUsage, err: err}

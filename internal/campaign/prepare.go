@@ -86,5 +86,6 @@ func Options(p *plan.Plan, k *plan.Kernel, c *plan.Cell, base run.Options) run.O
 		o.Repro.Path, o.Repro.Script = r.Script, true
 	}
 	o.Image.Base, o.Image.Go = r.Base, r.Go
+	o.Repro = o.Repro.WithGo(r.Go)
 	return o
 }

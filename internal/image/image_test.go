@@ -207,3 +207,46 @@ func TestSpecGoPackage(t *testing.T) {
 		t.Errorf("package without a program: %v, want an input error", err)
 	}
 }
+
+// A built-in with --go is its own program in /repro; the guest stays /init.
+func TestSpecStandalone(t *testing.T) {
+	if _, err := os.Stat("/bin/busybox"); err != nil {
+		t.Skip("needs Debian's busybox-static")
+	}
+	guest := staticProgram(t, t.TempDir())
+	r := repro.Program{Builtin: "selftest", Args: []string{"-mode", "pass"}}.WithGo("go")
+	tests := []struct {
+		name string
+		o    Options
+		want map[string]string
+	}{
+		{"minimal", Options{Repro: r},
+			map[string]string{"/init": "file prog", "/bin/selftest": "-> /init"}},
+		{"seed", Options{Repro: r, Base: BaseBusybox, InitScript: InitSeed},
+			map[string]string{"/init": "data", GuestName: "file prog"}},
+	}
+	cache := t.TempDir()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.o.Guest, tt.o.Go, tt.o.CacheDir = guest, "go", cache
+			s, err := Spec(context.Background(), tt.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := listing(t, s)
+			for p, w := range tt.want {
+				if got[p] != w {
+					t.Errorf("%s = %q, want %q", p, got[p], w)
+				}
+			}
+			if !strings.HasPrefix(got["/repro/selftest"], "file selftest-") {
+				t.Errorf("/repro/selftest = %q, want the standalone program", got["/repro/selftest"])
+			}
+			for _, f := range s.Files {
+				if f.Path == "/init" && f.Data != nil && !strings.Contains(string(f.Data), "\n/repro/selftest -mode pass\n") {
+					t.Errorf("seed init does not run the standalone program:\n%s", f.Data)
+				}
+			}
+		})
+	}
+}

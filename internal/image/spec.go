@@ -12,6 +12,7 @@ import (
 
 	"github.com/crashrig/crashrig/initramfs"
 	"github.com/crashrig/crashrig/internal/gobuild"
+	"github.com/crashrig/crashrig/internal/guestbin"
 	"github.com/crashrig/crashrig/internal/repro"
 	"github.com/crashrig/crashrig/internal/uroot"
 	"github.com/crashrig/crashrig/internal/xdg"
@@ -43,7 +44,7 @@ type Options struct {
 	Busybox     string // static busybox for the busybox base ("" = busybox on PATH)
 	Add         []Add  // host files and directories to copy in
 	InitScript  string // "" (the guest binary is /init) or "seed" (SeedInit is)
-	Go          string // go command for Go reproducers and the u-root base ("" = go on PATH)
+	Go          string // go command for Go reproducers, standalone built-ins and the u-root base ("" = go on PATH)
 	CacheDir    string // built Go reproducers and u-root bases ("" = xdg.CacheDir())
 	Logf        func(format string, a ...any)
 }
@@ -150,6 +151,18 @@ func (o Options) ownFiles(ctx context.Context) ([]initramfs.File, error) {
 		files = append(files, initramfs.File{Path: "/bin/" + b.Name, Link: guest})
 	}
 	src := o.Repro.Path
+	if o.Repro.Standalone {
+		bin, err := guestbin.Builder{Go: o.Go, CacheDir: filepath.Join(o.CacheDir, "repro"), Logf: o.Logf}.Standalone(ctx, o.Repro.Builtin)
+		if errors.Is(err, gobuild.ErrToolchain) {
+			return nil, fmt.Errorf("%w: reproducer %s: %w", ErrInput, o.Repro.Name(), err)
+		} else if err != nil {
+			return nil, err
+		}
+		if bin.Cached && o.Logf != nil {
+			o.Logf("reproducer %s: built by %s (%s, cached)", o.Repro.Name(), bin.Toolchain.Version, bin.Toolchain.GOROOT)
+		}
+		src = bin.Path
+	}
 	if o.Repro.Kind() == repro.KindGo {
 		bin, err := gobuild.Builder{Go: o.Go, CacheDir: filepath.Join(o.CacheDir, "repro"), Logf: o.Logf}.Build(ctx, o.Repro.Go)
 		if errors.Is(err, gobuild.ErrToolchain) || errors.Is(err, gobuild.ErrPackage) {
@@ -176,7 +189,9 @@ func seedCommand(r repro.Program) string {
 	argv := []string{r.GuestPath()}
 	switch r.Kind() {
 	case repro.KindBuiltin:
-		argv = []string{"/bin/" + r.Builtin}
+		if !r.Standalone {
+			argv = []string{"/bin/" + r.Builtin}
+		}
 	case repro.KindScript:
 		argv = []string{"/bin/sh", r.GuestPath()}
 	}

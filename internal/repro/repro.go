@@ -38,6 +38,23 @@ type Program struct {
 	Go      string   // a Go main package: absolute directory or import path
 	Script  bool     // Path is a script
 	Args    []string // its arguments
+
+	// Standalone marks a built-in built as a program of its own by the
+	// toolchain of --go (see WithGo) instead of running inside the guest
+	// binary.
+	Standalone bool
+}
+
+// WithGo applies --go to r: a built-in named together with a go command
+// is built as a program of its own with that toolchain, so that only the
+// reproducer runs on that Go's runtime while the guest /init stays built
+// by the host's. Other kinds are unchanged (a Go package is always built
+// with goCmd; ELF programs and scripts need no Go).
+func (r Program) WithGo(goCmd string) Program {
+	if r.Builtin != "" && goCmd != "" {
+		r.Standalone = true
+	}
+	return r
 }
 
 // Kind says what r is.
@@ -69,9 +86,9 @@ func (r Program) Name() string {
 }
 
 // GuestPath is what the guest init runs: a built-in's name or the
-// program's path inside the image.
+// program's path inside the image (a standalone built-in's too).
 func (r Program) GuestPath() string {
-	if r.Builtin != "" {
+	if r.Builtin != "" && !r.Standalone {
 		return r.Builtin
 	}
 	return "/repro/" + r.Name()

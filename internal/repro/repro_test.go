@@ -96,3 +96,27 @@ func TestResolve(t *testing.T) {
 		}
 	}
 }
+
+func TestWithGo(t *testing.T) {
+	tests := []struct {
+		name       string
+		r          Program
+		goCmd      string
+		standalone bool
+		guest      string
+	}{
+		{"built-in, host Go", Program{Builtin: "go20427"}, "", false, "go20427"},
+		{"built-in, --go", Program{Builtin: "go20427"}, "/opt/go-nofix/bin/go", true, "/repro/go20427"},
+		{"Go package, --go", Program{Go: "/src/repro"}, "/opt/go/bin/go", false, "/repro/repro"},
+		{"ELF, --go", Program{Path: "/bin/prog"}, "go", false, "/repro/prog"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.r.WithGo(tt.goCmd)
+			if r.Standalone != tt.standalone || r.GuestPath() != tt.guest || r.Kind() != tt.r.Kind() || r.Name() != tt.r.Name() {
+				t.Errorf("WithGo(%q) = %+v: standalone %v, guest path %q, kind %s; want %v, %q, %s",
+					tt.goCmd, r, r.Standalone, r.GuestPath(), r.Kind(), tt.standalone, tt.guest, tt.r.Kind())
+			}
+		})
+	}
+}
