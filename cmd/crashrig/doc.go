@@ -25,6 +25,7 @@
 //	crashrig bisect bench [--reps N]
 //	crashrig run --bisect -k KERNEL -r REPRO [-n N]   (for git bisect run)
 //	crashrig cc -- COMPILER ARGS...                   (make CC='crashrig cc -- gcc')
+//	crashrig story vdso [--out DIR] [--reduced]
 //
 // See manual below (printed by crashrig --help) for details.
 package main
@@ -54,6 +55,8 @@ Commands:
                bisect bench simulates bisections of flaky crashes
   cc           compiler wrapper for bisect objects: extra flags for the objects a
                hash pattern selects
+  story        re-enact the seed story end to end (story vdso): kernels, decisions,
+               the bisection and one report
 
 Verdicts and exit status of run:
   0 pass        the reproducer ran its duration (or exited 0) without a crash

@@ -125,6 +125,7 @@ func newRoot(args []string, stdin io.Reader, stdout, stderr io.Writer) *cobra.Co
 		newBisectCmd(stdout, stderr),
 		newCCCmd(stderr),
 	)
-	root.AddCommand(newBatchCmd(args, stdout, stderr), newMergeCmd(stdout, stderr), newSessionsCmd(stdout), newRunsCmd(stdout))
+	root.AddCommand(newBatchCmd(args, stdout, stderr), newMergeCmd(stdout, stderr), newSessionsCmd(stdout), newRunsCmd(stdout),
+		newStoryCmd(stdout, stderr))
 	return root
 }

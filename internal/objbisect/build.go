@@ -215,8 +215,8 @@ func (b *Builder) writeFlagged(sets ...map[string]bool) error {
 	return atomicfile.WriteBytes(b.flaggedRecord(), 0o600, []byte(strings.Join(slices.Compact(objs), "\n")))
 }
 
-// scanObjects lists the C objects of a kbuild build directory: those whose .cmd file
-// names a .c source.
+// scanObjects lists the C objects of a kbuild build directory that go into the kernel:
+// those whose .cmd file names a .c source and compiles it with -D__KERNEL__.
 func scanObjects(out string) ([]string, error) {
 	var objs []string
 	err := filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
@@ -231,7 +231,13 @@ func scanObjects(out string) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		for _, line := range strings.SplitN(string(data), "\n", 8) {
+		lines := strings.SplitN(string(data), "\n", 8)
+		// Kernel objects only: host programs (objtool, scripts/) are built by the same
+		// compiler but without -D__KERNEL__, and flags on them change no kernel.
+		if !strings.Contains(lines[0], " -D__KERNEL__ ") {
+			return nil
+		}
+		for _, line := range lines {
 			if strings.HasPrefix(line, "source_") && strings.HasSuffix(strings.TrimSpace(line), ".c") {
 				rel, err := filepath.Rel(out, filepath.Join(filepath.Dir(p), strings.TrimSuffix(name[1:], ".cmd")))
 				if err != nil {

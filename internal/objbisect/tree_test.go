@@ -89,7 +89,11 @@ func TestBuilderRealMake(t *testing.T) {
 	// A new search in the same directory deletes what the last one left flagged, and
 	// leaves out an object a stale .cmd file names but the build does not make.
 	record, _ := os.ReadFile(filepath.Join(out, ".crashrig-flagged"))
-	os.WriteFile(filepath.Join(out, "sub", ".gone.o.cmd"), []byte("source_gone.o := "+src+"/sub/gone.c\n"), 0o600)
+	os.WriteFile(filepath.Join(out, "sub", ".gone.o.cmd"), []byte("cmd_sub/gone.o := gcc -D__KERNEL__ -c -o sub/gone.o "+src+
+		"/sub/gone.c\nsource_gone.o := "+src+"/sub/gone.c\n"), 0o600)
+	// A host program's object (objtool's, say) is no candidate: no -D__KERNEL__.
+	os.MkdirAll(filepath.Join(out, "tools"), 0o700)
+	os.WriteFile(filepath.Join(out, "tools", ".host.o.cmd"), []byte("cmd_tools/host.o := gcc -c -o tools/host.o host.c\nsource_host.o := host.c\n"), 0o600)
 	opts.Work = filepath.Join(tmp, "work2")
 	b2, cands2, err := NewBuilder(context.Background(), opts)
 	if err != nil {
