@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -123,28 +124,49 @@ func NewBuilder(ctx context.Context, o BuildOptions) (*Builder, []string, error)
 	if b.boot.Good, err = o.Prepare(ctx, k); err != nil {
 		return nil, nil, err
 	}
-	// The bad end: the flags on every candidate that compiles with them. The first try
-	// keeps going past errors, so every object the flags break is known at once.
+	// The bad end: the flags on every candidate that builds with them. Its builds keep
+	// going past errors, so every object the flags break (at compile time, or at the
+	// link, which names it) is known at once; those stay plain, and the build is tried
+	// again, a few rounds at most.
 	b.keepGoing = true
 	k, _, err = b.build(ctx, cands)
-	b.keepGoing = false
-	var broken []string
-	if errors.Is(err, errBuild) {
-		broken = b.brokenBy(cands)
+	logs := []int{b.builds}
+	for round := 0; errors.Is(err, errBuild) && round < maxBrokenRounds; round++ {
+		broken := b.brokenBy(cands)
+		if len(broken) == 0 || len(broken) >= len(cands) {
+			break
+		}
+		b.logf("%d objects do not build with %q and stay plain: %s", len(broken), o.Flags, bisect.Abbreviate(broken))
+		cands = slices.DeleteFunc(cands, func(obj string) bool { return slices.Contains(broken, obj) })
+		b.Broken = append(b.Broken, broken...)
+		k, _, err = b.build(ctx, cands)
+		logs = append(logs, b.builds)
 	}
-	// Objects listed by stale .cmd files (an option turned off since, another target)
-	// are not compiled by this build: they cannot be candidates.
+	b.keepGoing = false
+	slices.Sort(b.Broken)
+	if err == nil {
+		// Objects listed by stale .cmd files (an option turned off since, another
+		// target) are compiled by none of these builds and are not there: they cannot
+		// be candidates.
+		seen := map[string]bool{}
+		for _, n := range logs {
+			log, err := readCCLog(b.ccLogPath(n))
+			if err != nil {
+				return nil, nil, err
+			}
+			maps.Copy(seen, log)
+		}
+		for _, obj := range cands {
+			if !seen[obj] {
+				b.notBuilt(obj)
+			}
+		}
+	}
 	if len(b.unbuilt) > 0 {
 		cands = slices.DeleteFunc(cands, func(obj string) bool { return b.unbuilt[obj] })
 		b.objects = slices.DeleteFunc(b.objects, func(obj string) bool { return b.unbuilt[obj] })
 		b.logf("%d listed objects are not part of this build (stale .cmd files), left out: %s; %d candidates",
 			len(b.unbuilt), bisect.Abbreviate(slices.Sorted(maps.Keys(b.unbuilt))), len(cands))
-	}
-	if len(broken) > 0 && len(broken) < len(cands) {
-		b.logf("%d objects do not compile with %q and stay plain: %s", len(broken), o.Flags, bisect.Abbreviate(broken))
-		cands = slices.DeleteFunc(cands, func(obj string) bool { return slices.Contains(broken, obj) })
-		b.Broken = broken
-		k, _, err = b.build(ctx, cands)
 	}
 	if errors.Is(err, errBuild) {
 		return nil, nil, fmt.Errorf("%w: the kernel with %q on every candidate does not build, so the search has no bad end: "+
@@ -152,6 +174,10 @@ func NewBuilder(ctx context.Context, o BuildOptions) (*Builder, []string, error)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("the build with the flags on every candidate: %w", err)
+	}
+	if len(cands) == 0 && len(b.Broken) > 0 {
+		return nil, nil, fmt.Errorf("%w: no candidate builds with %q (%d do not build with them: %s), so the search has no bad end: "+
+			"choose flags the kernel builds with", ErrInput, o.Flags, len(b.Broken), bisect.Abbreviate(b.Broken))
 	}
 	if len(cands) == 0 {
 		return nil, nil, fmt.Errorf("%w: none of the candidates is compiled by this build", ErrInput)
@@ -317,8 +343,7 @@ func (b *Builder) build(ctx context.Context, set []string) (string, map[string]b
 	}
 	b.builds++
 	n := b.builds
-	ccLog := filepath.Join(b.o.Work, "builds", fmt.Sprintf("%03d.cc.log", n))
-	makeLog := filepath.Join(b.o.Work, "builds", fmt.Sprintf("%03d.make.log", n))
+	ccLog, makeLog := b.ccLogPath(n), b.makeLogPath(n)
 	os.Remove(ccLog)
 	start := time.Now()
 	err := b.make(ctx, b.pattern(want), ccLog, makeLog)
@@ -354,23 +379,48 @@ func (b *Builder) build(ctx context.Context, set []string) (string, map[string]b
 	return k, log, err
 }
 
-// brokenBy returns the objects of set that the last (failed) build compiled with the
-// flags and that are missing afterwards: the compiler or a step after it failed on
-// them. Those it never compiled and that are missing are no part of the build.
+// maxBrokenRounds bounds the builds of the bad end that leave out objects the flags break.
+const maxBrokenRounds = 4
+
+// linkError matches the linker naming an object it cannot link: "ld: mm/rmap.o: in
+// function `page_to_pgoff':" (with -fno-inline, code that inlining used to drop calls
+// functions the configuration leaves out).
+var linkError = regexp.MustCompile(`(?m)^(?:ld|[^ :]*-ld(?:\.bfd)?): ([^ :]+\.o): in function`)
+
+// brokenBy returns the objects of set the last (failed) build broke: those it compiled
+// with the flags that are missing afterwards (the compiler or a step after it failed on
+// them), and those the linker names.
 func (b *Builder) brokenBy(set []string) []string {
-	log, err := readCCLog(filepath.Join(b.o.Work, "builds", fmt.Sprintf("%03d.cc.log", b.builds)))
+	log, err := readCCLog(b.ccLogPath(b.builds))
 	if err != nil {
 		return nil
 	}
-	var broken []string
+	in := map[string]bool{}
 	for _, obj := range set {
-		if flagged, ok := log[obj]; !ok {
-			b.notBuilt(obj)
-		} else if _, err := os.Stat(filepath.Join(b.o.Out, obj)); flagged && errors.Is(err, os.ErrNotExist) {
-			broken = append(broken, obj)
+		in[obj] = true
+	}
+	broken := map[string]bool{}
+	for _, obj := range set {
+		if _, err := os.Stat(filepath.Join(b.o.Out, obj)); log[obj] && errors.Is(err, os.ErrNotExist) {
+			broken[obj] = true
 		}
 	}
-	return broken
+	if data, err := os.ReadFile(b.makeLogPath(b.builds)); err == nil {
+		for _, m := range linkError.FindAllStringSubmatch(string(data), -1) {
+			if obj := filepath.Clean(m[1]); in[obj] {
+				broken[obj] = true
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(broken))
+}
+
+func (b *Builder) ccLogPath(n int) string {
+	return filepath.Join(b.o.Work, "builds", fmt.Sprintf("%03d.cc.log", n))
+}
+
+func (b *Builder) makeLogPath(n int) string {
+	return filepath.Join(b.o.Work, "builds", fmt.Sprintf("%03d.make.log", n))
 }
 
 // notBuilt reports (and remembers) that obj, deleted before a build that succeeded, was

@@ -123,7 +123,24 @@ func TestBuilderRealMake(t *testing.T) {
 	// When no candidate compiles with the flags, the search has no bad end: the
 	// user's input, said as such.
 	opts.Work, opts.Flags = filepath.Join(tmp, "work4"), "-DBREAKALL"
-	if _, _, err := NewBuilder(context.Background(), opts); !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "does not build") {
+	if _, _, err := NewBuilder(context.Background(), opts); !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "no candidate builds with") {
 		t.Errorf("flags that break every object: %v, want an input error saying so", err)
+	}
+}
+
+// TestLinkError reads the objects a failed link names.
+func TestLinkError(t *testing.T) {
+	log := "  LD      vmlinux.o\n" +
+		"ld: mm/truncate.o: in function `folio_index':\n" +
+		"truncate.c:(.text+0x30a): undefined reference to `__page_file_index'\n" +
+		"x86_64-linux-gnu-ld.bfd: drivers/acpi/osl.o: in function `acpi_os_get_root_pointer':\n" +
+		"ld: osl.c:(.init.text+0x306): undefined reference to `efi'\n" +
+		"make[2]: *** [scripts/Makefile.vmlinux:34: vmlinux] Error 1\n"
+	var got []string
+	for _, m := range linkError.FindAllStringSubmatch(log, -1) {
+		got = append(got, m[1])
+	}
+	if want := []string{"mm/truncate.o", "drivers/acpi/osl.o"}; !slices.Equal(got, want) {
+		t.Errorf("objects %q, want %q", got, want)
 	}
 }
