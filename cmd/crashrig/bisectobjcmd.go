@@ -32,7 +32,8 @@ func newBisectObjectsCmd(stdout, stderr io.Writer) *cobra.Command {
 		Long: `Build the kernel in SRC (out of tree, in --out) with crashrig as the compiler
 (a link named like --cc, first in the build's PATH: see crashrig cc), once with
 no extra flags and once with --flags on every candidate object (every C object
-of the build, or those under --only), check that the second crashes more, then halve
+the kernel build compiles, or those under --only; objects that do not compile or
+link with the flags stay plain and are listed), check that the second crashes more, then halve
 the candidates: each round rebuilds only the objects whose flags changed, boots
 the kernel against both ends, and keeps a half only when it crashes. Objects
 that crash only together are found together. The report names the objects with
@@ -97,7 +98,7 @@ func runBisectObjects(ctx context.Context, f *bisectObjFlags, args []string, std
 		bt = func() time.Duration { return b.BuildTime }
 		extra = func(w io.Writer) {
 			if len(b.Broken) > 0 {
-				fmt.Fprintf(w, "%-14s %d objects do not compile with the flags and stayed plain: %s\n", "left out",
+				fmt.Fprintf(w, "%-14s %d objects do not build with the flags (compile or link) and stayed plain: %s\n", "left out",
 					len(b.Broken), strings.Join(b.Broken, " "))
 			}
 		}

@@ -64,7 +64,7 @@ func (t *teller) bisect(ctx context.Context) (*stageState, *report.Model, error)
 			b.Builds(), b.BuildTime.Round(time.Second), len(res.Steps), res.VM),
 		"oracle: vdsostack, 20 s runs; each step is decided against both ends with its share of the 95 % error budget")
 	if len(b.Broken) > 0 {
-		ss.Facts = append(ss.Facts, fmt.Sprintf("%d objects do not compile with the flags and stayed plain: %s",
+		ss.Facts = append(ss.Facts, fmt.Sprintf("%d objects do not build with the flags (compile or link) and stayed plain: %s",
 			len(b.Broken), bisect.Abbreviate(b.Broken)))
 	}
 	var steps strings.Builder
