@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/crashrig/crashrig/internal/gonofix"
+	"github.com/crashrig/crashrig/internal/objbisect"
 	"github.com/crashrig/crashrig/internal/run"
 	"github.com/crashrig/crashrig/internal/store"
 	"github.com/crashrig/crashrig/internal/story"
@@ -125,7 +126,7 @@ func runStory(ctx context.Context, f *storyFlags, stdout, stderr io.Writer) erro
 	switch {
 	case ctx.Err() != nil:
 		return &exitError{code: 130, err: errors.New("interrupted; run the same command again to go on")}
-	case err != nil && run.IsInput(err):
+	case err != nil && (run.IsInput(err) || errors.Is(err, objbisect.ErrInput)):
 		return &exitError{code: exitUsage, err: err}
 	case err != nil:
 		return &exitError{code: exitInfra, err: err}

@@ -23,7 +23,7 @@ func (t *teller) bisect(ctx context.Context) (*stageState, *report.Model, error)
 		return s, nil, nil
 	}
 	tree, flags := t.value("kernels", "tree"), t.value("kernels", "flags")
-	src, out := filepath.Join(tree, "src"), filepath.Join(tree, "build")
+	src := filepath.Join(tree, "src")
 	if _, err := os.Stat(filepath.Join(src, "Makefile")); err != nil {
 		return nil, nil, fmt.Errorf("the kernels' source tree %s is gone (the build command keeps it): %w", src, err)
 	}
@@ -33,6 +33,10 @@ func (t *teller) bisect(ctx context.Context) (*stageState, *report.Model, error)
 		return nil, nil, err
 	}
 	defer unlock()
+	out := filepath.Join(tree, "build")
+	if err := allowSectionMismatches(filepath.Join(out, ".config")); err != nil {
+		return nil, nil, err
+	}
 	cfg := bisect.Config{Limit: 20}
 	o := objbisect.BuildOptions{Src: src, Out: out, Flags: flags, Only: t.o.Only, Make: []string{"nice", "-n", "15", "make", "-j2"},
 		Self: t.o.Self, Work: filepath.Join(t.o.Out, "bisect"), Bisect: cfg, Logf: t.o.Logf,
@@ -76,6 +80,21 @@ func (t *teller) bisect(ctx context.Context) (*stageState, *report.Model, error)
 	}
 	ss.Blocks = append(ss.Blocks, report.Block{Caption: "the bisection's steps: the objects with the flags, the verdict, the runs", Text: steps.String()})
 	return ss, nil, nil
+}
+
+// allowSectionMismatches sets CONFIG_SECTION_MISMATCH_WARN_ONLY in the build's config: a
+// modpost check only, the kernel it builds is the same. With -fno-inline, code that
+// inlining folded into __init callers stays out of line, and modpost would refuse the link.
+func allowSectionMismatches(config string) error {
+	data, err := os.ReadFile(config)
+	if err != nil {
+		return err
+	}
+	text := strings.Replace(string(data), "# CONFIG_SECTION_MISMATCH_WARN_ONLY is not set", "CONFIG_SECTION_MISMATCH_WARN_ONLY=y", 1)
+	if text == string(data) {
+		return nil
+	}
+	return os.WriteFile(config, []byte(text), 0o644)
 }
 
 // lockFile takes an exclusive flock on path, as flock(1) in the build script does.
