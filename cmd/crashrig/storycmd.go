@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -88,6 +89,9 @@ func runStory(ctx context.Context, f *storyFlags, stdout, stderr io.Writer) erro
 	build, err := splitWords(f.build)
 	if err != nil || len(build) == 0 {
 		return usageErr("--build %q: want a command", f.build)
+	}
+	if _, err := exec.LookPath(build[0]); err != nil {
+		return usageErr("--build %s: %v: run from crashrig's checkout (scripts/build-seed-kernels), or give a command that prints the clean and the probed kernel's paths", build[0], errors.Unwrap(err))
 	}
 	if f.jobs < 1 {
 		return usageErr("-j %d: want 1 or more", f.jobs)
