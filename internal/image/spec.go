@@ -148,7 +148,9 @@ func (o Options) ownFiles(ctx context.Context) ([]initramfs.File, error) {
 	files = append(files, initramfs.File{Path: guest, Src: o.Guest, Mode: 0o755},
 		initramfs.File{Path: "/bin/true", Link: guest})
 	for _, b := range builtin.List {
-		files = append(files, initramfs.File{Path: "/bin/" + b.Name, Link: guest})
+		if !b.Standalone {
+			files = append(files, initramfs.File{Path: "/bin/" + b.Name, Link: guest})
+		}
 	}
 	src := o.Repro.Path
 	if o.Repro.Standalone {

@@ -110,8 +110,8 @@ func Resolve(arg string, args []string) (Program, error) {
 	if arg == "" {
 		return Program{}, inputErr("no reproducer given (-r NAME, -r ./program, -r ./script.sh or -r ./gopackage; `crashrig reproducers` lists the built-ins)")
 	}
-	if _, ok := builtin.Lookup(arg); ok && !strings.Contains(arg, "/") {
-		return Program{Builtin: arg, Args: args}, nil
+	if in, ok := builtin.Lookup(arg); ok && !strings.Contains(arg, "/") {
+		return Program{Builtin: arg, Args: args, Standalone: in.Standalone}, nil
 	}
 	st, err := os.Stat(arg)
 	if err != nil {

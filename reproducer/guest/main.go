@@ -17,19 +17,18 @@ import (
 	"github.com/crashrig/crashrig/reproducer/clockstorm"
 	"github.com/crashrig/crashrig/reproducer/go20427"
 	"github.com/crashrig/crashrig/reproducer/selftest"
-	"github.com/crashrig/crashrig/reproducer/vdsoneighbour"
 	"github.com/crashrig/crashrig/reproducer/vdsostack"
 )
 
 // builtins maps each program name to its entry point; builtin.List holds
-// their descriptions and a test keeps the two in step.
+// their descriptions (its Standalone built-ins are not here: they are built
+// as programs of their own).
 var builtins = map[string]func(args []string) int{
-	"go20427":       go20427.Main,
-	"clockstorm":    clockstorm.Main,
-	"selftest":      selftest.Main,
-	"vdsostack":     vdsostack.Main,
-	"vdsoneighbour": vdsoneighbour.Main,
-	"true":          func([]string) int { return 0 },
+	"go20427":    go20427.Main,
+	"clockstorm": clockstorm.Main,
+	"selftest":   selftest.Main,
+	"vdsostack":  vdsostack.Main,
+	"true":       func([]string) int { return 0 },
 }
 
 func main() {
