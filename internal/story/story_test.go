@@ -73,7 +73,7 @@ func TestRealStoryReduced(t *testing.T) {
 	}
 	for stage, wants := range map[string][]string{
 		"kernels":    {"sub    $0x1000,%rsp", "orq    $0x0,(%rsp)"},
-		"footprint":  {"probed crashes more than clean", "clean: clock_gettime writes 48 bytes", "probed: clock_gettime writes 4192 bytes"},
+		"footprint":  {"probed crashes more than clean", "clean: clock_gettime writes 48 bytes below", "probed: clock_gettime writes 4192 bytes below"},
 		"go-stock":   {"no crash"},
 		"go-nofix":   {"probed crashes more than clean", "stack value corrupted"},
 		"gomaxprocs": {"gomaxprocs2 crashes more than gomaxprocs1", "gomaxprocs1: updates lost per run: 0"},
@@ -140,5 +140,27 @@ func checkStoryPage(t *testing.T, path string, res *Result) {
 			t.Errorf("%d px: horizontal overflow: %d in %d; %v", width, p.ScrollWidth, p.ClientWidth, p.Wide)
 		}
 		fmt.Fprintf(os.Stderr, "%d px: %+v\n", width, p)
+	}
+}
+
+// TestMeasureFootprint boots each seed kernel once with vdsostack -mode measure: what the
+// footprint stage does when the comparison stopped every run of a side before it printed
+// its footprint.
+func TestMeasureFootprint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots kernels; skipped with -short")
+	}
+	clean, probed := testkernel.Seed(t)
+	ro := run.Defaults()
+	ro.LogDir = t.TempDir()
+	tl := &teller{o: Options{Run: ro}}
+	for kernel, want := range map[string]string{clean: "48", probed: "4192"} {
+		vals, wall, err := tl.measureFootprint(context.Background(), kernel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if summarize(vals) != want || wall <= 0 {
+			t.Errorf("%s: footprint %q (wall %.1fs), want %s", kernel, vals, wall, want)
+		}
 	}
 }
